@@ -1,0 +1,1 @@
+"""Preparation of raw datasets (real or synthetic) into webdataset shards."""

@@ -1,0 +1,42 @@
+"""A rich progress bar over the units a stage walks through (sequences, images), counting samples for the rate."""
+
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+class StageProgress:
+    """`step()` advances the bar by one unit; `advance(n)` counts written samples for the throughput line."""
+
+    def __init__(self, description: str, total: int | None, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self.samples = 0
+        self.start = time.perf_counter()
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:.0f} samples/s"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=self.console, transient=False,
+        )
+        self._task = self._progress.add_task(description, total=total, rate=0.0)
+
+    def __enter__(self):
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._progress.stop()
+
+    def advance(self, n: int = 1) -> None:
+        self.samples += n
+
+    def step(self, n: int = 1) -> None:
+        self._progress.update(self._task, advance=n, rate=self.rate)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    @property
+    def rate(self) -> float:
+        return self.samples / max(self.elapsed, 1e-9)

@@ -1,0 +1,1 @@
+"""Renderers: parameter-free maps from latent factors back to observations."""

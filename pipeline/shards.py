@@ -1,0 +1,207 @@
+"""Webdataset shards: atomic writing with a manifest, and streaming reading with OpenCV decoders.
+
+A sample is a dict `{"__key__": str, "<field>.<ext>": value}`. The extension picks the codec both ways:
+`.png`/`.jpg` images (OpenCV), `.npy` arrays (`np.save`, no pickle), `.json` metadata. Keys must not contain dots:
+webdataset splits a member name at the first dot of its basename into key and field.
+"""
+
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import webdataset as wds
+
+SHARD_PATTERN = "{split}-{index:06d}.tar"
+MANIFEST = "manifest.json"
+
+
+# ---------------------------------------------------------------------------------------------- codecs
+
+
+def encode_field(name: str, value) -> bytes:
+    """Encode one sample field by the extension of its name."""
+    ext = name.rsplit(".", 1)[-1]
+    if ext == "png":
+        ok, buf = cv2.imencode(".png", value, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    elif ext == "jpg":
+        ok, buf = cv2.imencode(".jpg", value, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    elif ext == "npy":
+        out = io.BytesIO()
+        np.save(out, np.ascontiguousarray(value), allow_pickle=False)
+        return out.getvalue()
+    elif ext == "json":
+        return json.dumps(value, sort_keys=True).encode()
+    else:
+        raise ValueError(f"no encoder for sample field {name!r}")
+    if not ok:
+        raise ValueError(f"OpenCV could not encode sample field {name!r}")
+    return buf.tobytes()
+
+
+def decode_field(name: str, data: bytes):
+    """Decode one sample field by the extension of its name; unknown extensions stay bytes."""
+    ext = name.rsplit(".", 1)[-1]
+    if ext in ("png", "jpg", "jpeg"):
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise ValueError(f"corrupt image in sample field {name!r}")
+        return image
+    if ext == "npy":
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if ext == "json":
+        return json.loads(data)
+    return data
+
+
+def decode_sample(sample: dict) -> dict:
+    """Decode every field of a raw webdataset sample; `__key__` and `__url__` pass through."""
+    return {k: (v if k.startswith("__") else decode_field(k, v)) for k, v in sample.items()}
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class SplitWriter:
+    """Writes one split as `<split>-NNNNNN.tar` shards, rotating by sample count and by bytes.
+
+    Tar members get a fixed mtime, so the same samples always give byte-identical shards.
+    """
+
+    folder: Path
+    split: str
+    max_samples: int = 5000
+    max_bytes: int = 256 << 20
+    count: int = 0
+    shards: list[dict] = field(default_factory=list)
+    _tar: wds.TarWriter | None = None
+    _shard_count: int = 0
+    _shard_bytes: int = 0
+
+    def write(self, sample: dict) -> None:
+        key = sample["__key__"]
+        if "." in key or "/" in key:
+            raise ValueError(f"sample key {key!r} must not contain '.' or '/'")
+        encoded = {"__key__": key} | {k: encode_field(k, v) for k, v in sample.items() if k != "__key__"}
+        size = sum(len(v) for k, v in encoded.items() if k != "__key__")
+        if self._tar is None or self._shard_count >= self.max_samples or self._shard_bytes + size > self.max_bytes:
+            self._rotate()
+        self._tar.write(encoded)
+        self._shard_count += 1
+        self._shard_bytes += size
+        self.count += 1
+
+    def _rotate(self) -> None:
+        self._close_shard()
+        name = SHARD_PATTERN.format(split=self.split, index=len(self.shards))
+        self._tar = wds.TarWriter(str(self.folder / name), encoder=False, mtime=0.0)
+        self.shards.append({"file": name})
+        self._shard_count = self._shard_bytes = 0
+
+    def _close_shard(self) -> None:
+        if self._tar is None:
+            return
+        self._tar.close()
+        self._tar = None
+        entry = self.shards[-1]
+        path = self.folder / entry["file"]
+        entry.update(count=self._shard_count, bytes=path.stat().st_size, sha256=sha256_file(path))
+
+    def close(self) -> dict:
+        """Finish the last shard; return this split's manifest entry."""
+        self._close_shard()
+        return {"count": self.count, "shards": self.shards}
+
+
+class ShardSet:
+    """A dataset's shard folder: one `SplitWriter` per split and a `manifest.json` written on `close`."""
+
+    def __init__(self, folder: Path, *, max_samples: int = 5000, max_bytes: int = 256 << 20):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=False)
+        self.max_samples = max_samples
+        self.max_bytes = max_bytes
+        self.writers: dict[str, SplitWriter] = {}
+
+    def write(self, split: str, sample: dict) -> None:
+        if split not in self.writers:
+            self.writers[split] = SplitWriter(self.folder, split, self.max_samples, self.max_bytes)
+        self.writers[split].write(sample)
+
+    def count(self, split: str) -> int:
+        return self.writers[split].count if split in self.writers else 0
+
+    def close(self, **manifest) -> dict:
+        """Close every split and write the manifest (`splits` plus the given top-level entries)."""
+        manifest["splits"] = {split: w.close() for split, w in self.writers.items()}
+        (self.folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        return manifest
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def read_manifest(folder: str | os.PathLike) -> dict:
+    return json.loads((Path(folder) / MANIFEST).read_text())
+
+
+def split_urls(folder: str | os.PathLike, split: str) -> list[str]:
+    """Local paths of a split's shards, in manifest order."""
+    folder = Path(folder)
+    return [str(folder / s["file"]) for s in read_manifest(folder)["splits"][split]["shards"]]
+
+
+def open_shards(
+    urls: str | list[str],
+    *,
+    shuffle: int = 0,
+    seed: int = 0,
+    transform: Callable[[dict], dict] | None = None,
+) -> wds.WebDataset:
+    """A streaming dataset over shards: local paths, `pipe:` commands or any URL webdataset opens.
+
+    Shards are split over nodes (torch.distributed ranks) and over DataLoader workers; `shuffle` > 0 shuffles the
+    shard order and then samples in a buffer of that size. A node or worker that receives no shard yields nothing
+    instead of failing, so a small split works with any worker count.
+    """
+    dataset = wds.WebDataset(
+        urls,
+        shardshuffle=shuffle if shuffle > 0 else False,
+        seed=seed,
+        nodesplitter=wds.split_by_node,
+        workersplitter=wds.split_by_worker,
+        empty_check=False,
+    )
+    if shuffle > 0:
+        dataset = dataset.shuffle(shuffle)
+    dataset = dataset.map(decode_sample)
+    if transform is not None:
+        dataset = dataset.map(transform)
+    return dataset
+
+
+def iterate_split(folder: str | os.PathLike, split: str) -> Iterator[dict]:
+    """Decoded samples of one split in stored order (evaluation and tests)."""
+    yield from open_shards(split_urls(folder, split))
+
+
+def write_samples(folder: Path, split: str, samples: Iterable[dict]) -> dict:
+    """Write an iterable of samples as one split of a new shard folder; returns the manifest."""
+    shardset = ShardSet(folder)
+    for sample in samples:
+        shardset.write(split, sample)
+    return shardset.close()

@@ -1,0 +1,1 @@
+"""Thin DVC stage entry points: parse argv paths, read one params section, call the library."""

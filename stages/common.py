@@ -1,0 +1,45 @@
+"""What every stage shares: reading its params section, one-line user errors, the closing throughput line."""
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import parse
+from pipeline.errors import ParamsError, UserError
+
+PARAMS_FILE = Path(os.environ.get("AIGN_PARAMS", "params.yaml"))
+
+
+def load_params(section: str, cls):
+    """The dotted `section` of params.yaml, validated into dataclass `cls`."""
+    try:
+        params = yaml.safe_load(PARAMS_FILE.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ParamsError(f"{PARAMS_FILE}: cannot read params ({err})") from None
+    node = params
+    for part in section.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ParamsError(f"param {section}: missing from {PARAMS_FILE}")
+        node = node[part]
+    return parse(cls, node, section)
+
+
+def stage_main(func):
+    """Run a stage's main(argv); a `UserError` becomes one line on stderr and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(argv=None):
+        try:
+            func(sys.argv[1:] if argv is None else argv)
+        except UserError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    return wrapper
+
+
+def report_throughput(stage: str, samples: int, seconds: float) -> None:
+    print(f"{stage}: {samples} samples in {seconds:.1f} s ({samples / max(seconds, 1e-9):.0f} samples/s)")

@@ -1,0 +1,67 @@
+"""DVC stages prepare_celeba and prepare_celeba_memory: CelebA (real or synthetic) -> webdataset shards.
+
+usage: python -m stages.prepare_celeba main <shard folder> <metrics json>     inputs, val and test splits
+       python -m stages.prepare_celeba memory <shard folder> <metrics json>   the active memory set (celeba.memory)
+"""
+
+import argparse
+from pathlib import Path
+
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.datasets.celeba import ATTR_FILE, AttributeFilter, check_layout, iter_records, read_header
+from pipeline.datasets.images import CorruptTally
+from pipeline.errors import DataError
+from pipeline.prepare.celeba import FaceStats, PrepareCeleba, face_samples, route_main, route_memory
+from pipeline.progress import StageProgress
+from pipeline.shards import ShardSet
+from pipeline.synthetic import is_synthetic
+from stages.common import load_params, report_throughput, stage_main
+
+MAIN_SPLITS = ("inputs", "val", "test")
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("part", choices=("main", "memory"))
+    parser.add_argument("shards", type=Path)
+    parser.add_argument("metrics", type=Path)
+    args = parser.parse_args(argv)
+    cfg = load_params("celeba", PrepareCeleba)
+    root = check_layout(cfg.root)
+    count, names = read_header(root / ATTR_FILE)
+    extra = {}
+    if args.part == "main":
+        splits, route = MAIN_SPLITS, route_main(cfg)
+    else:
+        wanted = cfg.memory_sets[cfg.memory]
+        keep = AttributeFilter(cfg.memory, wanted, names, f"celeba.memory_sets.{cfg.memory}")
+        splits, route = ("memory",), route_memory(cfg, keep)
+        extra = {"memory_set": cfg.memory, "filter": wanted}
+
+    tally = CorruptTally(cfg.max_corrupt_fraction, "celeba.max_corrupt_fraction")
+    stats = {split: FaceStats(names) for split in splits}
+    stage = "prepare_celeba" if args.part == "main" else "prepare_celeba_memory"
+    with atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics):
+        shards = ShardSet(shard_dir, max_samples=cfg.shard_max_samples)
+        with StageProgress(stage, count) as progress:
+            for split, sample in face_samples(cfg, iter_records(root), route, tally, progress):
+                shards.write(split, sample)
+                stats[split].update(sample)
+                progress.advance()
+        tally.check()
+        for split in splits:
+            if shards.count(split) == 0:
+                what = f"memory set {cfg.memory} {extra['filter']}" if split == "memory" else f"split {split}"
+                raise DataError(f"{root}: no faces in {what}, expected at least one (loosen celeba.memory_sets "
+                                f"or add images)")
+        manifest = shards.close(dataset="celeba", synthetic=is_synthetic(root), size=cfg.size,
+                                crop_box=list(cfg.crop_box), attributes=list(names), **extra,
+                                corrupt_skipped=tally.skipped, stats={s: v.summary() for s, v in stats.items()})
+        write_json(metrics, {split: manifest["splits"][split]["count"] for split in splits}
+                   | {"corrupt_skipped": len(tally.skipped)})
+    report_throughput(stage, progress.samples, progress.elapsed)
+
+
+if __name__ == "__main__":
+    main()

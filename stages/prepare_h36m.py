@@ -1,0 +1,49 @@
+"""DVC stage prepare_h36m: Human3.6M (real or synthetic) -> webdataset shards + sample counts.
+
+usage: python -m stages.prepare_h36m <shard folder> <metrics json>
+"""
+
+import argparse
+from pathlib import Path
+
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.datasets.h36m import CORRUPT_SEQUENCES, open_h36m, sequence_files
+from pipeline.errors import DataError
+from pipeline.prepare.h36m import SPLITS, PrepareH36m, prepare_h36m
+from pipeline.progress import StageProgress
+from pipeline.shards import ShardSet
+from pipeline.synthetic import is_synthetic
+from stages.common import load_params, report_throughput, stage_main
+
+
+def count_sequences(cfg: PrepareH36m, subjects) -> int | None:
+    if cfg.layout != "3d-pose-baseline":
+        return None
+    return sum(1 for s in subjects for p in sequence_files(cfg.root, s) if (s, p.stem) not in CORRUPT_SEQUENCES)
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("shards", type=Path)
+    parser.add_argument("metrics", type=Path)
+    args = parser.parse_args(argv)
+    cfg = load_params("h36m", PrepareH36m)
+
+    subjects = list(dict.fromkeys(cfg.splits.inputs + cfg.splits.memory + cfg.splits.test))
+    cameras, sequences = open_h36m(cfg.root, cfg.layout, subjects)
+    with atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics):
+        shards = ShardSet(shard_dir, max_samples=cfg.shard_max_samples)
+        with StageProgress("prepare_h36m", count_sequences(cfg, subjects)) as progress:
+            stats = prepare_h36m(cfg, cameras, sequences, shards, progress)
+        for split in SPLITS:
+            if shards.count(split) == 0:
+                raise DataError(f"{cfg.root}: no samples for split {split} (subjects {getattr(cfg.splits, split)})")
+        manifest = shards.close(dataset="h36m", synthetic=is_synthetic(cfg.root), layout=cfg.layout,
+                                joints=17, heatmap_size=cfg.heatmap_size, stats=stats)
+        write_json(metrics, {split: manifest["splits"][split]["count"] for split in SPLITS})
+    report_throughput("prepare_h36m", progress.samples, progress.elapsed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""DVC stage prepare_vkitti: Virtual KITTI (real or synthetic) -> webdataset shards + sample counts.
+
+usage: python -m stages.prepare_vkitti <shard folder> <metrics json>
+"""
+
+import argparse
+from pathlib import Path
+
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.datasets.images import CorruptTally
+from pipeline.datasets.vkitti import open_vkitti
+from pipeline.errors import DataError
+from pipeline.prepare.vkitti import SPLITS, PrepareVkitti, SceneStats, depth_samples, pair_samples
+from pipeline.progress import StageProgress
+from pipeline.shards import ShardSet
+from pipeline.synthetic import is_synthetic
+from stages.common import load_params, report_throughput, stage_main
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("shards", type=Path)
+    parser.add_argument("metrics", type=Path)
+    args = parser.parse_args(argv)
+    cfg = load_params("vkitti", PrepareVkitti)
+
+    # Parse every sequence's metadata first: a wrong layout fails before any image is decoded.
+    sequences = [(split, open_vkitti(cfg.root, cfg.layout, world, variation, cfg.camera))
+                 for split in SPLITS for world in getattr(cfg.splits, split) for variation in cfg.variations]
+    total = sum(len(seq.frames) for _, seq in sequences)
+    tally = CorruptTally(cfg.max_corrupt_fraction, "vkitti.max_corrupt_fraction")
+    stats = {split: SceneStats() for split in SPLITS}
+    with atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics):
+        shards = ShardSet(shard_dir, max_samples=cfg.shard_max_samples)
+        with StageProgress("prepare_vkitti", total) as progress:
+            for split, seq in sequences:
+                samples = depth_samples if split == "memory" else pair_samples
+                for sample in samples(seq, cfg, tally, progress):
+                    shards.write(split, sample)
+                    stats[split].update(sample)
+                    progress.advance()
+        tally.check()
+        for split in SPLITS:
+            if shards.count(split) == 0:
+                raise DataError(f"{cfg.root}: no samples for split {split} (worlds {getattr(cfg.splits, split)})")
+        manifest = shards.close(dataset="vkitti", synthetic=is_synthetic(cfg.root), layout=cfg.layout,
+                                size=list(cfg.size), gap=cfg.gap, corrupt_skipped=tally.skipped,
+                                stats={split: s.summary() for split, s in stats.items()})
+        write_json(metrics, {split: manifest["splits"][split]["count"] for split in SPLITS}
+                   | {"corrupt_skipped": len(tally.skipped)})
+    report_throughput("prepare_vkitti", progress.samples, progress.elapsed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""DVC stage synthesize_<dataset>: write a synthetic stand-in in the real on-disk layout.
+
+usage: python -m stages.synthesize {h36m,vkitti,celeba} <output folder>
+"""
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from pipeline.atomic import atomic_outputs
+from pipeline.progress import StageProgress
+from pipeline.synthetic.celeba import SynthCeleba, write_celeba
+from pipeline.synthetic.h36m import SynthH36m, write_h36m
+from pipeline.synthetic.vkitti import SynthVkitti, write_vkitti
+from stages.common import load_params, stage_main
+
+WRITERS = {"h36m": (SynthH36m, write_h36m), "vkitti": (SynthVkitti, write_vkitti), "celeba": (SynthCeleba, write_celeba)}
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dataset", choices=sorted(WRITERS))
+    parser.add_argument("output", type=Path)
+    args = parser.parse_args(argv)
+    params_cls, write = WRITERS[args.dataset]
+    cfg = load_params(f"synthetic.{args.dataset}", params_cls)
+    with atomic_outputs(args.output) as (folder,):
+        with StageProgress(f"synthesize_{args.dataset}", cfg.units()) as progress:
+            write(folder, **dataclasses.asdict(cfg), progress=progress)
+    print(f"synthesize_{args.dataset}: wrote {args.output} in {progress.elapsed:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
