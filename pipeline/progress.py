@@ -16,7 +16,7 @@ class StageProgress:
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]:.0f} samples/s"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=self.console, transient=False,
+            console=self.console, transient=False, auto_refresh=self.console.is_terminal,
         )
         self._task = self._progress.add_task(description, total=total, rate=0.0)
 
@@ -24,7 +24,9 @@ class StageProgress:
         self._progress.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:  # a failed stage ends with its error line alone
+            self._progress.live.transient = True
         self._progress.stop()
 
     def advance(self, n: int = 1) -> None:

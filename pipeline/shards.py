@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,9 +126,18 @@ class SplitWriter:
         self._close_shard()
         return {"count": self.count, "shards": self.shards}
 
+    def abort(self) -> None:
+        """Close an open shard without recording it (the folder is about to be discarded)."""
+        if self._tar is not None:
+            self._tar.close()
+            self._tar = None
+
 
 class ShardSet:
-    """A dataset's shard folder: one `SplitWriter` per split and a `manifest.json` written on `close`."""
+    """A dataset's shard folder: one `SplitWriter` per split and a `manifest.json` written on `close`.
+
+    Use it as a context manager: leaving the block by an exception closes open shards so nothing is left dangling.
+    """
 
     def __init__(self, folder: Path, *, max_samples: int = 5000, max_bytes: int = 256 << 20):
         self.folder = Path(folder)
@@ -136,6 +145,14 @@ class ShardSet:
         self.max_samples = max_samples
         self.max_bytes = max_bytes
         self.writers: dict[str, SplitWriter] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:
+            for writer in self.writers.values():
+                writer.abort()
 
     def write(self, split: str, sample: dict) -> None:
         if split not in self.writers:
@@ -197,11 +214,3 @@ def open_shards(
 def iterate_split(folder: str | os.PathLike, split: str) -> Iterator[dict]:
     """Decoded samples of one split in stored order (evaluation and tests)."""
     yield from open_shards(split_urls(folder, split))
-
-
-def write_samples(folder: Path, split: str, samples: Iterable[dict]) -> dict:
-    """Write an iterable of samples as one split of a new shard folder; returns the manifest."""
-    shardset = ShardSet(folder)
-    for sample in samples:
-        shardset.write(split, sample)
-    return shardset.close()

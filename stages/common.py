@@ -10,19 +10,18 @@ import yaml
 from pipeline.config import parse
 from pipeline.errors import ParamsError, UserError
 
-PARAMS_FILE = Path(os.environ.get("AIGN_PARAMS", "params.yaml"))
-
 
 def load_params(section: str, cls):
-    """The dotted `section` of params.yaml, validated into dataclass `cls`."""
+    """The dotted `section` of params.yaml (or of $AIGN_PARAMS), validated into dataclass `cls`."""
+    path = Path(os.environ.get("AIGN_PARAMS", "params.yaml"))
     try:
-        params = yaml.safe_load(PARAMS_FILE.read_text())
+        params = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
-        raise ParamsError(f"{PARAMS_FILE}: cannot read params ({err})") from None
+        raise ParamsError(f"{path}: cannot read params ({err})") from None
     node = params
     for part in section.split("."):
         if not isinstance(node, dict) or part not in node:
-            raise ParamsError(f"param {section}: missing from {PARAMS_FILE}")
+            raise ParamsError(f"param {section}: missing from {path}")
         node = node[part]
     return parse(cls, node, section)
 

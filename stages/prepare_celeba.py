@@ -42,8 +42,8 @@ def main(argv):
     tally = CorruptTally(cfg.max_corrupt_fraction, "celeba.max_corrupt_fraction")
     stats = {split: FaceStats(names) for split in splits}
     stage = "prepare_celeba" if args.part == "main" else "prepare_celeba_memory"
-    with atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics):
-        shards = ShardSet(shard_dir, max_samples=cfg.shard_max_samples)
+    with (atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics),
+          ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress(stage, count) as progress:
             for split, sample in face_samples(cfg, iter_records(root), route, tally, progress):
                 shards.write(split, sample)

@@ -32,8 +32,8 @@ def main(argv):
 
     subjects = list(dict.fromkeys(cfg.splits.inputs + cfg.splits.memory + cfg.splits.test))
     cameras, sequences = open_h36m(cfg.root, cfg.layout, subjects)
-    with atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics):
-        shards = ShardSet(shard_dir, max_samples=cfg.shard_max_samples)
+    with (atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics),
+          ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress("prepare_h36m", count_sequences(cfg, subjects)) as progress:
             stats = prepare_h36m(cfg, cameras, sequences, shards, progress)
         for split in SPLITS:

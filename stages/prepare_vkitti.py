@@ -31,8 +31,8 @@ def main(argv):
     total = sum(len(seq.frames) for _, seq in sequences)
     tally = CorruptTally(cfg.max_corrupt_fraction, "vkitti.max_corrupt_fraction")
     stats = {split: SceneStats() for split in SPLITS}
-    with atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics):
-        shards = ShardSet(shard_dir, max_samples=cfg.shard_max_samples)
+    with (atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics),
+          ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress("prepare_vkitti", total) as progress:
             for split, seq in sequences:
                 samples = depth_samples if split == "memory" else pair_samples

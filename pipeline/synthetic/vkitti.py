@@ -9,8 +9,8 @@ World frame: x right, y down, z forward (as the KITTI camera); the ground is the
 """
 
 from dataclasses import dataclass
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -69,7 +69,7 @@ class World:
     positions: np.ndarray  # (N, 3) camera centres
     headings: np.ndarray  # (N,) yaw of the driving direction
     boxes: list[Box]
-    texture: np.ndarray  # (T, T) float32 value noise in [0, 1], tiled over every surface
+    mipmaps: list[np.ndarray]  # tiled value noise in [0, 1]: (T, T), (T/2, T/2), ... each a blurred half of the last
 
 
 def value_noise(rng: np.random.Generator, size: int = 512, octaves: int = 5) -> np.ndarray:
@@ -135,7 +135,16 @@ def build_world(seed: int, name: str, frames: int) -> World:
     road = positions[:, [0, 2]]
     path3 = np.stack([road[:, 0], np.zeros(len(road)), road[:, 1]], axis=1)
     boxes = [b for b in boxes if _clear_of_road(b, path3, 1.6 if b.kind == "car" else 3.0)]
-    return World(positions[:frames], headings[:frames], boxes, value_noise(rng))
+    return World(positions[:frames], headings[:frames], boxes, mipmaps(value_noise(rng)))
+
+
+def mipmaps(texture: np.ndarray, levels: int = 7) -> list[np.ndarray]:
+    """Box-filtered halvings of a tileable texture, so that distant surfaces are sampled without aliasing."""
+    pyramid = [texture]
+    for _ in range(levels - 1):
+        t = pyramid[-1]
+        pyramid.append(t.reshape(t.shape[0] // 2, 2, t.shape[1] // 2, 2).mean(axis=(1, 3)))  # 2x2 blocks
+    return pyramid
 
 
 def camera_pose(world: World, frame: int, yaw_offset_deg: float = 0.0) -> np.ndarray:
@@ -205,28 +214,44 @@ def render(world: World, w2c: np.ndarray, K: np.ndarray, size: tuple[int, int]):
         owner[v0:v1, u0:u1][closer] = index
         axis[v0:v1, u0:u1][closer] = ax.reshape(t.shape)[closer]
     points = origin + dirs * np.where(np.isfinite(depth), depth, 0)[..., None]
-    albedo, normals = _shade_surfaces(world, points, owner, axis, origin)
+    albedo, normals = _shade_surfaces(world, points, owner, axis, dirs, depth, K[0])
     return depth, albedo, normals
 
 
-def _texture(world: World, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Tiled noise looked up at surface coordinates (a, b) metres."""
-    size = world.texture.shape[0]
-    ia = np.floor(a * TEXELS_PER_METRE).astype(np.int64) % size
-    ib = np.floor(b * TEXELS_PER_METRE).astype(np.int64) % size
-    return world.texture[ib, ia]
+def _texture(world: World, a: np.ndarray, b: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """Tiled noise at surface coordinates (a, b) metres; `footprint` = metres covered by one pixel there."""
+    texels = footprint * TEXELS_PER_METRE
+    level = np.clip(np.floor(np.log2(np.maximum(texels, 1.0))), 0, len(world.mipmaps) - 1).astype(int)
+    out = np.empty(a.shape, np.float32)
+    for k in np.unique(level):
+        texture = world.mipmaps[k]
+        size = texture.shape[0]
+        sel = level == k
+        ia = np.floor(a[sel] * TEXELS_PER_METRE / 2**k).astype(np.int64) % size
+        ib = np.floor(b[sel] * TEXELS_PER_METRE / 2**k).astype(np.int64) % size
+        out[sel] = texture[ib, ia]
+    return out
 
 
-def _shade_surfaces(world: World, points, owner, axis, origin):
+def _shade_surfaces(world: World, points, owner, axis, dirs, depth, focal):
     height, width = owner.shape
     albedo = np.zeros((height, width, 3))
     normals = np.zeros((height, width, 3))
     ground = owner < 0
-    # Asphalt: noise at two scales, so that every patch of road has texture for the photometric loss.
-    x, z = points[..., 0], points[..., 2]
-    grain = 0.6 * _texture(world, x, z) + 0.4 * _texture(world, 3.1 * x + 17, 3.1 * z + 5)
-    albedo[ground] = (0.22 + 0.25 * grain[ground])[:, None] * [1.0, 1.0, 1.02]
     normals[ground] = [0, -1, 0]
+
+    def footprint(mask, n):
+        """Metres per pixel on the surface: distance / focal, stretched at grazing angles."""
+        d = dirs[mask]
+        length = np.linalg.norm(d, axis=-1)
+        cos = np.abs(np.sum(n * d, axis=-1)) / length
+        return depth[mask] * length / (focal * np.maximum(cos, 0.05))
+
+    # Asphalt: noise at two scales, so that every patch of road has texture for the photometric loss.
+    x, z = points[ground][:, 0], points[ground][:, 2]
+    fp = footprint(ground, normals[ground])
+    grain = 0.6 * _texture(world, x, z, fp) + 0.4 * _texture(world, 3.1 * x + 17, 3.1 * z + 5, 3.1 * fp)
+    albedo[ground] = (0.22 + 0.25 * grain)[:, None] * [1.0, 1.0, 1.02]
     for index, box in enumerate(world.boxes):
         mask = owner == index
         if not mask.any():
@@ -240,7 +265,7 @@ def _shade_surfaces(world: World, points, owner, axis, origin):
         # Face coordinates: the two box-frame axes that are not the normal axis.
         fa = np.where(ax == 0, local[:, 2], local[:, 0])
         fb = np.where(ax == 1, local[:, 2], local[:, 1])
-        noise = _texture(world, fa + 7 * index, fb + 3 * index)
+        noise = _texture(world, fa + 7 * index, fb + 3 * index, footprint(mask, normals[mask]))
         colour = box.colour * (0.65 + 0.35 * noise)[:, None]
         if box.kind == "building":
             # Windows: a regular grid on the vertical faces, darker and bluish.
@@ -254,15 +279,17 @@ def _shade_surfaces(world: World, points, owner, axis, origin):
 
 
 def light(world: World, depth, albedo, normals, dirs_v, variation: str, rng: np.random.Generator) -> np.ndarray:
-    """Shade a rendered view for a variation: Lambert sun + ambient, sky gradient, fog; -> (H, W, 3) uint8 BGR."""
+    """Shade a rendered view for a variation: Lambert sun + ambient, sky, fog; -> (H, W, 3) uint8 BGR.
+
+    `dirs_v` (H, W) is how far each pixel's ray points above the horizon (0 at and below it).
+    """
     tint, sun, ambient, fog = _LIGHT.get(variation, _LIGHT["clone"])
     sun = np.asarray(sun, np.float64) / np.linalg.norm(sun)
     lambert = np.clip(normals @ sun, 0, None)
     image = albedo * (ambient + (1 - ambient) * lambert)[..., None]
     sky = ~np.isfinite(depth)
     elevation = (1 - dirs_v[sky])[:, None]  # brighter towards the horizon
-    image[sky] = np.clip([0.95, 0.75, 0.55] + 0.25 * elevation, 0, 1) * (0.9 + 0.1 * _texture(
-        world, np.nonzero(sky)[1] / 40.0, np.nonzero(sky)[0] / 40.0))[:, None]
+    image[sky] = np.clip([0.95, 0.75, 0.55] + 0.25 * elevation, 0, 1)
     image *= np.asarray(tint)
     if fog is not None:
         weight = np.where(sky, 1.0, 1 - np.exp(-np.where(sky, 0, depth) / fog))[..., None]
