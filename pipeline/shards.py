@@ -44,6 +44,26 @@ def encode_field(name: str, value) -> bytes:
     return buf.tobytes()
 
 
+_NPY_HEADERS: dict[bytes, tuple[tuple[int, ...], bool, np.dtype]] = {}
+
+
+def decode_npy(data: bytes) -> np.ndarray:
+    """`np.load` for .npy bytes, parsing each distinct header once (the samples of a split share a few)."""
+    if data[:6] != b"\x93NUMPY" or data[6] != 1:
+        return np.load(io.BytesIO(data), allow_pickle=False)  # other format versions: the general path
+    end = 10 + int.from_bytes(data[8:10], "little")
+    spec = _NPY_HEADERS.get(data[:end])
+    if spec is None:
+        header = io.BytesIO(data[:end])
+        header.seek(8)  # past the magic string and version
+        spec = _NPY_HEADERS.setdefault(data[:end], np.lib.format.read_array_header_1_0(header))
+    shape, fortran_order, dtype = spec
+    if dtype.hasobject:
+        raise ValueError("object arrays are not allowed in shards")
+    array = np.frombuffer(data, dtype, offset=end).reshape(shape, order="F" if fortran_order else "C")
+    return array.copy()  # writable and independent of the sample's bytes
+
+
 def decode_field(name: str, data: bytes):
     """Decode one sample field by the extension of its name; unknown extensions stay bytes."""
     ext = name.rsplit(".", 1)[-1]
@@ -53,7 +73,7 @@ def decode_field(name: str, data: bytes):
             raise ValueError(f"corrupt image in sample field {name!r}")
         return image
     if ext == "npy":
-        return np.load(io.BytesIO(data), allow_pickle=False)
+        return decode_npy(data)
     if ext == "json":
         return json.loads(data)
     return data
@@ -108,7 +128,8 @@ class SplitWriter:
     def _rotate(self) -> None:
         self._close_shard()
         name = SHARD_PATTERN.format(split=self.split, index=len(self.shards))
-        self._tar = wds.TarWriter(str(self.folder / name), encoder=False, mtime=0.0)
+        # An integer mtime: a float one makes tarfile add a PAX header to every member.
+        self._tar = wds.TarWriter(str(self.folder / name), encoder=False, mtime=0)
         self.shards.append({"file": name})
         self._shard_count = self._shard_bytes = 0
 

@@ -14,7 +14,11 @@ from pipeline.synthetic.h36m import SynthH36m, write_h36m
 from pipeline.synthetic.vkitti import SynthVkitti, write_vkitti
 from stages.common import load_params, stage_main
 
-WRITERS = {"h36m": (SynthH36m, write_h36m), "vkitti": (SynthVkitti, write_vkitti), "celeba": (SynthCeleba, write_celeba)}
+WRITERS = {
+    "h36m": (SynthH36m, write_h36m),
+    "vkitti": (SynthVkitti, write_vkitti),
+    "celeba": (SynthCeleba, write_celeba),
+}
 
 
 @stage_main

@@ -118,3 +118,32 @@ def test_shuffled_reading_covers_every_sample_once(tmp_path):
 def test_corrupt_image_field():
     with pytest.raises(ValueError, match="corrupt image"):
         decode_field("image.png", b"not a png")
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(12, dtype=np.float64).reshape(3, 4),
+    np.asfortranarray(np.arange(6, dtype=np.int16).reshape(2, 3)),
+    np.zeros((0, 3), np.float32),
+    np.array(3.5, np.float32),
+    np.arange(4, dtype=">u2"),
+])
+def test_npy_decoder_matches_numpy(array):
+    data = encode_field("x.npy", array)
+    for _ in range(2):  # the second time through the header cache
+        back = decode_field("x.npy", data)
+        np.testing.assert_array_equal(back, array)
+        assert back.dtype == array.dtype and back.flags.writeable
+    import io
+
+    raw = io.BytesIO()
+    np.save(raw, np.asfortranarray(np.arange(6.0).reshape(2, 3)), allow_pickle=False)
+    np.testing.assert_array_equal(decode_field("f.npy", raw.getvalue()), np.arange(6.0).reshape(2, 3))
+
+
+def test_npy_with_objects_is_refused():
+    import io
+
+    raw = io.BytesIO()
+    np.save(raw, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError):
+        decode_field("x.npy", raw.getvalue())

@@ -1,0 +1,96 @@
+"""The DVC pipeline end to end on a tiny profile, in a temporary copy of the repository."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import REPO
+
+TINY = {
+    "synthetic": {
+        "h36m": {"frames": 20, "actions": ["Directions", "Walking"], "takes": 1},
+        "vkitti": {"worlds": ["0001", "0002", "0006"], "variations": ["clone"], "frames": 5, "size": [124, 38]},
+        "celeba": {"count": 60},
+    },
+    "vkitti": {"splits": {"inputs": ["0001"], "memory": ["0002"], "test": ["0006"]}, "variations": ["clone"],
+               "size": [64, 20]},
+    "celeba": {"size": 32},
+}
+STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
+          "prepare_celeba", "prepare_celeba_memory"]
+
+
+def _merge(base: dict, override: dict) -> dict:
+    for key, value in override.items():
+        base[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return base
+
+
+def _run(repo, *args) -> str:
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
+    result = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _ran(output: str) -> list[str]:
+    return re.findall(r"Running stage '([^']+)'", output)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("repo")
+    for folder in ("pipeline", "stages"):
+        shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "dvc.yaml", repo / "dvc.yaml")
+    params = _merge(yaml.safe_load((REPO / "params.yaml").read_text()), TINY)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    _run(repo, "init", "-q")
+    _run(repo, "config", "core.analytics", "false")
+    return repo
+
+
+@pytest.mark.slow
+def test_repro_builds_every_stage_then_nothing(repo):
+    assert sorted(_ran(_run(repo, "repro"))) == sorted(STAGES)
+    counts = json.loads((repo / "metrics/data/vkitti.json").read_text())
+    assert counts == {"inputs": 4, "memory": 5, "test": 4, "corrupt_skipped": 0}
+    for dataset in ("h36m", "vkitti", "celeba", "celeba_memory"):
+        manifest = json.loads((repo / "data/shards" / dataset / "manifest.json").read_text())
+        assert manifest["synthetic"] is True
+    assert (repo / "dvc.lock").is_file()
+
+    again = _run(repo, "repro")
+    assert _ran(again) == [] and "Data and pipelines are up to date" in again
+    assert _run(repo, "status").strip() == "Data and pipelines are up to date."
+
+
+@pytest.mark.slow
+def test_memory_swap_reruns_only_the_memory(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["celeba"]["memory"] = "big_nose"
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert _ran(_run(repo, "repro")) == ["prepare_celeba_memory"]
+    manifest = json.loads((repo / "data/shards/celeba_memory/manifest.json").read_text())
+    assert manifest["memory_set"] == "big_nose"
+    assert manifest["stats"]["memory"]["attribute_rate"]["Big_Nose"] == 1.0
+
+
+@pytest.mark.slow
+def test_failed_stage_leaves_no_output(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["celeba"]["memory_sets"]["typo"] = {"Big_Noze": 1}
+    params["celeba"]["memory"] = "typo"
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
+    result = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "error: param celeba.memory_sets.typo.Big_Noze: no such attribute" in result.stderr + result.stdout
+    assert not (repo / "data/shards/celeba_memory").exists()
+    assert not (repo / "metrics/data/celeba_memory.json").exists()
