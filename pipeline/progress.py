@@ -7,15 +7,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class StageProgress:
-    """`step()` advances the bar by one unit; `advance(n)` counts written samples for the throughput line."""
+    """`step()` advances the bar by one unit; `advance(n)` counts written samples for the throughput line.
+
+    The rate column shows samples/s once samples are counted, and units/s (files, frames, faces) before that.
+    """
 
     def __init__(self, description: str, total: int | None, console: Console | None = None):
         self.console = console or Console(stderr=True)
         self.samples = 0
+        self._steps = 0
         self.start = time.perf_counter()
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:.0f} samples/s"), TimeElapsedColumn(), TimeRemainingColumn(),
+            TextColumn("{task.fields[rate]:.0f}/s"), TimeElapsedColumn(), TimeRemainingColumn(),
             console=self.console, transient=False, auto_refresh=self.console.is_terminal,
         )
         self._task = self._progress.add_task(description, total=total, rate=0.0)
@@ -33,7 +37,9 @@ class StageProgress:
         self.samples += n
 
     def step(self, n: int = 1) -> None:
-        self._progress.update(self._task, advance=n, rate=self.rate)
+        self._steps += n
+        per_second = self.rate if self.samples else self._steps / max(self.elapsed, 1e-9)
+        self._progress.update(self._task, advance=n, rate=per_second)
 
     @property
     def elapsed(self) -> float:

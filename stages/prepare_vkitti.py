@@ -28,7 +28,8 @@ def main(argv):
     # Parse every sequence's metadata first: a wrong layout fails before any image is decoded.
     sequences = [(split, open_vkitti(cfg.root, cfg.layout, world, variation, cfg.camera))
                  for split in SPLITS for world in getattr(cfg.splits, split) for variation in cfg.variations]
-    total = sum(len(seq.frames) for _, seq in sequences)
+    total = sum(len(range(0, len(seq.frames) - (0 if split == "memory" else cfg.gap), cfg.stride))
+                for split, seq in sequences)
     tally = CorruptTally(cfg.max_corrupt_fraction, "vkitti.max_corrupt_fraction")
     stats = {split: SceneStats() for split in SPLITS}
     with (atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics),
