@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import torch
 from conftest import assert_no_outputs, run_stage_error
 
 from pipeline.datasets.h36m import read_cameras
@@ -40,7 +41,7 @@ def test_prepare_h36m(stage_dir, h36m_root, capsys):
     for j in range(17):
         row, col = np.unravel_index(heatmaps[j].argmax(), heatmaps[j].shape)
         assert abs(col + 0.5 - points[j, 0]) <= 1.0 and abs(row + 0.5 - points[j, 1]) <= 1.0
-    np.testing.assert_allclose(heatmaps, gaussian_heatmaps(points, 64, 1.5), atol=1 / 255)
+    np.testing.assert_allclose(heatmaps, gaussian_heatmaps(torch.from_numpy(points), 64, 1.5).numpy(), atol=1 / 255)
     assert (points > 0).all() and (points < 64).all()  # the crop holds the whole person
     next(iter_split)
 

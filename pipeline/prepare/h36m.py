@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import torch
 
 from pipeline.datasets.h36m import JOINTS_17, SUBJECTS, Camera, Sequence
 from pipeline.errors import ParamsError
@@ -100,7 +101,7 @@ def sequence_samples(seq: Sequence, cameras: dict[tuple[str, int], Camera], cfg:
             }
             if with_2d:
                 points = (keypoints[i] - crops[i, :2]) * scale[i]
-                heatmaps = gaussian_heatmaps(points, cfg.heatmap_size, cfg.heatmap_sigma)
+                heatmaps = gaussian_heatmaps(torch.from_numpy(points), cfg.heatmap_size, cfg.heatmap_sigma).numpy()
                 sample["heatmaps.png"] = to_uint8_tiles(heatmaps)
                 sample["keypoints.npy"] = keypoints[i].astype(np.float32)
                 sample["crop.npy"] = crops[i].astype(np.float32)

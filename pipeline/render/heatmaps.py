@@ -1,18 +1,19 @@
-"""Gaussian keypoint heatmaps (NumPy, for data preparation).
+"""Gaussian keypoint heatmaps: one differentiable implementation, used by data preparation and by the renderer.
 
 Convention: heatmap pixel (row i, column j) has its centre at continuous coordinates (j + 0.5, i + 0.5); a keypoint
 at continuous heatmap coordinates (u, v) peaks there with value 1 and standard deviation `sigma` heatmap pixels.
 """
 
 import numpy as np
+import torch
 
 
-def gaussian_heatmaps(points: np.ndarray, size: int, sigma: float) -> np.ndarray:
-    """points (J, 2) in heatmap coordinates -> heatmaps (J, size, size) float32 in [0, 1]."""
-    centres = np.arange(size, dtype=np.float64) + 0.5
-    gx = np.exp(-((centres[None, :] - points[:, 0:1]) ** 2) / (2 * sigma**2))  # (J, W)
-    gy = np.exp(-((centres[None, :] - points[:, 1:2]) ** 2) / (2 * sigma**2))  # (J, H)
-    return (gy[:, :, None] * gx[:, None, :]).astype(np.float32)  # separable: (J, H, 1) * (J, 1, W)
+def gaussian_heatmaps(points: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
+    """points (..., J, 2) in heatmap coordinates -> heatmaps (..., J, size, size) in [0, 1]."""
+    centres = torch.arange(size, dtype=points.dtype, device=points.device) + 0.5
+    gx = torch.exp(-((centres - points[..., 0:1]) ** 2) / (2 * sigma**2))  # (..., J, W)
+    gy = torch.exp(-((centres - points[..., 1:2]) ** 2) / (2 * sigma**2))  # (..., J, H)
+    return gy[..., :, None] * gx[..., None, :]  # separable: (..., J, H, 1) * (..., J, 1, W)
 
 
 def to_uint8_tiles(heatmaps: np.ndarray) -> np.ndarray:
