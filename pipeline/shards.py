@@ -213,7 +213,7 @@ def open_shards(
     """A streaming dataset over shards: local paths, `pipe:` commands or any URL webdataset opens.
 
     Shards are split over nodes (torch.distributed ranks) and over DataLoader workers; `shuffle` > 0 shuffles the
-    shard order and then samples in a buffer of that size. A node or worker that receives no shard yields nothing
+    shard order and then samples in a buffer of that size, both seeded by `seed` (the same order every run). A node or worker that receives no shard yields nothing
     instead of failing, so a small split works with any worker count.
     """
     dataset = wds.WebDataset(
@@ -225,7 +225,7 @@ def open_shards(
         empty_check=False,
     )
     if shuffle > 0:
-        dataset = dataset.shuffle(shuffle)
+        dataset = dataset.shuffle(shuffle, seed=seed)
     dataset = dataset.map(decode_sample)
     if transform is not None:
         dataset = dataset.map(transform)

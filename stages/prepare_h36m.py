@@ -40,7 +40,8 @@ def main(argv):
             if shards.count(split) == 0:
                 raise DataError(f"{cfg.root}: no samples for split {split} (subjects {getattr(cfg.splits, split)})")
         manifest = shards.close(dataset="h36m", synthetic=is_synthetic(cfg.root), layout=cfg.layout,
-                                joints=17, heatmap_size=cfg.heatmap_size, stats=stats)
+                                joints=17, heatmap_size=cfg.heatmap_size,
+                                heatmap_sigma=cfg.heatmap_sigma, stats=stats)
         write_json(metrics, {split: manifest["splits"][split]["count"] for split in SPLITS})
     report_throughput("prepare_h36m", progress.samples, progress.elapsed)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pipeline.geometry import rotation_matrix
-from pipeline.metrics import mpjpe, n_mpjpe, p_mpjpe, pose_errors, procrustes_align
+from pipeline.metrics import PoseErrorTable, mpjpe, n_mpjpe, p_mpjpe, per_sample_errors, procrustes_align
 
 
 def test_mpjpe_hand_computed():
@@ -42,12 +42,26 @@ def test_n_mpjpe_removes_scale_only():
     assert n_mpjpe(rotated, gt) > 50
 
 
-def test_pose_errors_per_action():
+def test_error_table_per_action_and_streaming():
     gt = np.zeros((3, 2, 3))
     pred = gt.copy()
     pred[:, 1, 0] = [10.0, 20.0, 30.0]  # joint 1 off by 10, 20, 30 mm; the root stays
-    result = pose_errors(pred, gt, ["Walking", "Walking", "Sitting"])
+    table = PoseErrorTable()
+    table.update(pred[:2], gt[:2], ["Walking", "Walking"])
+    table.update(pred[2:], gt[2:], ["Sitting"])
+    result = table.summary()
     assert result["per_action"]["Walking"]["mpjpe"] == pytest.approx((10 + 20) / 4)
     assert result["per_action"]["Sitting"]["mpjpe"] == pytest.approx(30 / 2)
     assert result["overall"]["mpjpe"] == pytest.approx(60 / 6)
-    assert result["overall"]["samples"] == 3
+    assert result["average"]["mpjpe"] == pytest.approx((7.5 + 15) / 2)
+    assert result["samples"] == 3
+
+
+def test_per_sample_errors_agree_with_the_batch_metrics():
+    rng = np.random.default_rng(1)
+    gt, pred = rng.normal(size=(2, 5, 17, 3)) * 200
+    errors = per_sample_errors(pred, gt)
+    rel_pred, rel_gt = pred - pred[:, :1], gt - gt[:, :1]
+    assert errors["mpjpe"].mean() == pytest.approx(mpjpe(rel_pred, rel_gt))
+    assert errors["p_mpjpe"].mean() == pytest.approx(p_mpjpe(rel_pred, rel_gt))
+    assert errors["n_mpjpe"].mean() == pytest.approx(n_mpjpe(rel_pred, rel_gt))

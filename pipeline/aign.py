@@ -1,0 +1,224 @@
+"""The one AIGN training loop, shared by every task and variant.
+
+A task adapts a dataset to the loop: it predicts latent factors with the generator, renders them back to compare
+with the input (the reconstruction loss), compares them with paired ground truth (the supervised baseline only) and
+turns predictions and memory samples into discriminator inputs. The variant picks the generator's loss:
+
+    supervised:  w_sup * L_sup                       (paired ground truth: the upper bound)
+    recon_only:  w_rec * L_rec                       (renderer only)
+    aign:        w_rec * L_rec + w_adv * L_adv(D)    (renderer + adversarial prior from the unpaired memory)
+
+The loop owns seeding and determinism, device choice (CUDA when present, bf16 autocast there), checkpoints with an
+automatic resume that reaches the same final weights as an uninterrupted run, a NaN guard, dvclive logging of every
+loss and a rich progress bar.
+"""
+
+import os
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import torch
+
+from pipeline.batches import BatchStream
+from pipeline.errors import ParamsError, UserError
+from pipeline.gan import GanLoss, discriminator_loss, generator_loss, gradient_penalty
+from pipeline.progress import StageProgress
+
+Variant = Literal["supervised", "recon_only", "aign"]
+VARIANTS = ("supervised", "recon_only", "aign")
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 64
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    betas: tuple[float, float] = (0.5, 0.999)
+    gan_loss: GanLoss = "lsgan"
+    gp_weight: float = 10.0  # WGAN-GP only
+    d_steps: int = 1  # discriminator updates per generator update
+    w_rec: float = 1.0
+    w_adv: float = 0.01
+    w_sup: float = 1.0
+    checkpoint_every: int = 200
+    log_every: int = 10
+    seed: int = 0
+    shuffle: int = 2000  # sample shuffle buffer
+    num_workers: int = 0  # DataLoader workers per stream
+
+    def check(self, where: str) -> None:
+        for name in ("steps", "batch_size", "d_steps", "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ParamsError(f"param {where}.{name}: found {getattr(self, name)}, expected a positive integer")
+        for name in ("lr_g", "lr_d"):
+            if getattr(self, name) <= 0:
+                raise ParamsError(f"param {where}.{name}: found {getattr(self, name)}, expected a positive number")
+
+
+class Task(Protocol):
+    def predict(self, generator: torch.nn.Module, batch: dict) -> Any: ...
+    def reconstruction_loss(self, prediction: Any, batch: dict) -> torch.Tensor: ...
+    def supervised_loss(self, prediction: Any, batch: dict) -> torch.Tensor: ...
+    def fake(self, prediction: Any) -> torch.Tensor: ...
+    def real(self, memory_batch: dict) -> torch.Tensor: ...
+
+
+class TrainingDiverged(UserError):
+    """A loss became NaN or infinite."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every RNG and ask for deterministic kernels: same commit + params = same weights on the CPU."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module | None, inputs: BatchStream,
+          memory: BatchStream | None, cfg: TrainConfig, variant: Variant, *, checkpoint: Path, fingerprint: str,
+          log_dir: Path | None = None, name: str = "train") -> dict:
+    """Train `generator` (and `discriminator` for aign) for `cfg.steps` steps; returns a summary of the run.
+
+    `checkpoint` is written every `cfg.checkpoint_every` steps; if it exists with the same `fingerprint` (a digest of
+    everything that determines the run) training resumes from it, otherwise it starts over.
+    """
+    if variant not in VARIANTS:
+        raise ParamsError(f"variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+    adversarial = variant == "aign"
+    if adversarial and (discriminator is None or memory is None):
+        raise ValueError("the aign variant needs a discriminator and a memory stream")
+    device = pick_device()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    generator.to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+    opt_d = None
+    if adversarial:
+        discriminator.to(device)
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    gp_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+
+    start = 0
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state["fingerprint"] == fingerprint:
+            generator.load_state_dict(state["generator"])
+            opt_g.load_state_dict(state["opt_g"])
+            if adversarial:
+                discriminator.load_state_dict(state["discriminator"])
+                opt_d.load_state_dict(state["opt_d"])
+                memory.restore(state["memory"])
+            inputs.restore(state["inputs"])
+            torch.set_rng_state(state["rng"])
+            gp_rng.set_state(state["gp_rng"])
+            start = state["step"]
+            print(f"{name}: resuming from step {start} ({checkpoint})")
+
+    live = None
+    if log_dir is not None:
+        from dvclive import Live  # imported here: dvclive is slow to import and only training logs
+
+        live = Live(str(log_dir), resume=start > 0, save_dvc_exp=False, dvcyaml=None, report=None)
+        live.step = start
+
+    generator.train()
+    if adversarial:
+        discriminator.train()
+    losses: dict[str, float] = {}
+    timed_samples, timed_seconds = 0, 0.0
+    with StageProgress(name, cfg.steps) as progress:
+        progress.step(start)
+        for step in range(start, cfg.steps):
+            tick = time.perf_counter()
+            batch = _to_device(next(inputs), device)
+            logs = {}
+            if adversarial:
+                for _ in range(cfg.d_steps):
+                    real = task.real(_to_device(next(memory), device))
+                    with torch.no_grad(), autocast:
+                        fake = task.fake(task.predict(generator, batch)).float()
+                    with autocast:
+                        loss_d = discriminator_loss(cfg.gan_loss, discriminator(real).float(),
+                                                    discriminator(fake).float())
+                    if cfg.gan_loss == "wgan-gp":
+                        loss_d = loss_d + cfg.gp_weight * gradient_penalty(discriminator, real, fake, gp_rng)
+                    _check_finite("loss_d", loss_d, step)
+                    opt_d.zero_grad(set_to_none=True)
+                    loss_d.backward()
+                    opt_d.step()
+                logs["loss_d"] = loss_d.item()
+
+            with autocast:
+                prediction = task.predict(generator, batch)
+                if variant == "supervised":
+                    terms = {"loss_sup": task.supervised_loss(prediction, batch)}
+                    weights = {"loss_sup": cfg.w_sup}
+                else:
+                    terms = {"loss_rec": task.reconstruction_loss(prediction, batch)}
+                    weights = {"loss_rec": cfg.w_rec}
+                    if adversarial:
+                        terms["loss_adv"] = generator_loss(cfg.gan_loss, discriminator(task.fake(prediction)).float())
+                        weights["loss_adv"] = cfg.w_adv
+                loss_g = sum(weights[k] * v.float() for k, v in terms.items())
+            _check_finite("loss_g", loss_g, step)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            logs |= {"loss_g": loss_g.item()} | {k: v.item() for k, v in terms.items()}
+
+            losses = logs
+            if step > start:  # the first step of a run warms up caches and workers
+                timed_samples += cfg.batch_size
+                timed_seconds += time.perf_counter() - tick
+            progress.advance(cfg.batch_size)
+            progress.step()
+            if live is not None and (step + 1) % cfg.log_every == 0:
+                for key, value in logs.items():
+                    live.log_metric(f"train/{key}", value)
+                live.next_step()
+            if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+                _save_checkpoint(checkpoint, {
+                    "fingerprint": fingerprint, "step": step + 1,
+                    "generator": generator.state_dict(), "opt_g": opt_g.state_dict(),
+                    "discriminator": discriminator.state_dict() if adversarial else None,
+                    "opt_d": opt_d.state_dict() if adversarial else None,
+                    "inputs": inputs.state(), "memory": memory.state() if adversarial else None,
+                    "rng": torch.get_rng_state(), "gp_rng": gp_rng.get_state(),
+                })
+    if live is not None:
+        live.end()
+    return {
+        "steps": cfg.steps,
+        "device": device.type,
+        "train_samples_per_s": round(timed_samples / timed_seconds, 1) if timed_seconds else None,
+        "final": {k: round(v, 6) for k, v in losses.items()},
+        "config": asdict(cfg),
+    }
+
+
+def _check_finite(name: str, value: torch.Tensor, step: int) -> None:
+    if not torch.isfinite(value).all():
+        raise TrainingDiverged(f"{name} became {value.item()} at step {step + 1}: training diverged "
+                               f"(lower the learning rates or loss weights in params.yaml)")

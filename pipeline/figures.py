@@ -1,0 +1,81 @@
+"""Figures written as PNG (offline: no vega, no browser): skeletons, training curves, summary bars."""
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pipeline.datasets.h36m import PARENTS_17  # noqa: E402
+
+LEFT = {4, 5, 6, 11, 12, 13}  # left hip, knee, foot, shoulder, elbow, wrist (17-joint order)
+
+
+def _draw(ax, pose: np.ndarray, axes: tuple[int, int], colour: str, label: str | None) -> None:
+    for joint, parent in enumerate(PARENTS_17):
+        if parent < 0:
+            continue
+        style = "-" if joint not in LEFT else "--"
+        ax.plot(pose[[parent, joint], axes[0]], pose[[parent, joint], axes[1]], style, color=colour, lw=2,
+                label=label if joint == 1 else None)
+
+
+def skeleton_grid(path: Path, predictions: np.ndarray, truths: np.ndarray, titles: list[str]) -> None:
+    """Predicted (red) and ground-truth (black) root-relative poses (N, 17, 3) mm, from the camera and the side."""
+    n = len(predictions)
+    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5.4), squeeze=False)
+    for i in range(n):
+        for row, (view, name) in enumerate((((0, 1), "camera view (x, y)"), ((2, 1), "side view (z, y)"))):
+            ax = axes[row, i]
+            _draw(ax, truths[i], view, "black", "ground truth")
+            _draw(ax, predictions[i], view, "tab:red", "prediction")
+            ax.set_aspect("equal")
+            ax.invert_yaxis()  # camera y points down
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(titles[i], fontsize=8)
+            if i == 0:
+                ax.set_ylabel(name, fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle("dashed: left limbs", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def training_curves(path: Path, live_dir: Path, title: str) -> None:
+    """Every loss logged by dvclive under `live_dir/plots/metrics/train/`, one panel each."""
+    files = sorted((live_dir / "plots" / "metrics" / "train").glob("*.tsv"))
+    fig, axes = plt.subplots(1, max(len(files), 1), figsize=(3.2 * max(len(files), 1), 2.8), squeeze=False)
+    for ax, file in zip(axes[0], files, strict=False):
+        with open(file) as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        key = file.stem
+        ax.plot([int(r["step"]) for r in rows], [float(r[key]) for r in rows])
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("log step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], ylabel: str, title: str) -> None:
+    """Bars per group (e.g. actions) for each series (e.g. methods)."""
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups)), 3.6))
+    width = 0.8 / max(len(series), 1)
+    x = np.arange(len(groups))
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, label=name)
+    ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""Task adapters for the shared training loop: batches, predictions, renderer losses, discriminator inputs."""

@@ -1,0 +1,63 @@
+"""DVC stage evaluate_pose@<variant>: MPJPE, P-MPJPE and N-MPJPE on the test subjects, overall and per action.
+
+usage: python -m stages.evaluate_pose <variant> <h36m shards> <basis .npz> <model dir> <dvclive dir> <metrics json>
+       <plots dir>
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.batches import one_pass
+from pipeline.figures import skeleton_grid, training_curves
+from pipeline.metrics import PoseErrorTable
+from pipeline.pose_basis import ShapeBasis
+from pipeline.shards import read_manifest, split_urls
+from pipeline.tasks.pose import PoseModel, PoseTask, collate_inputs
+from stages.common import stage_main
+
+FIGURE_SAMPLES = 6
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("variant")
+    for name in ("shards", "basis", "model", "live", "metrics", "plots"):
+        parser.add_argument(name, type=Path)
+    args = parser.parse_args(argv)
+    info = json.loads((args.model / "model.json").read_text())
+    task = PoseTask(ShapeBasis.load(args.basis), PoseModel(**info["model"]), info["heatmap_size"],
+                    info["heatmap_sigma"])
+    generator, _ = task.build()
+    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
+    generator.eval()
+
+    table, shown = PoseErrorTable(), None
+    with torch.no_grad():
+        for batch in one_pass(split_urls(args.shards, "test"), 256, collate_inputs):
+            pred = task.predict(generator, batch).numpy()
+            gt = batch["pose3d"].numpy()
+            table.update(pred, gt, batch["actions"])
+            if shown is None:  # evenly spaced samples of the first batch, for the figure
+                pick = np.linspace(0, len(pred) - 1, FIGURE_SAMPLES).astype(int)
+                shown = (pred[pick], gt[pick] - gt[pick, :1], [batch["keys"][i] for i in pick])
+    result = table.summary()
+    experiment = f"pose-{args.variant}"
+    with atomic_outputs(args.metrics, args.plots) as (metrics, plots):
+        write_json(metrics, {"experiment": experiment, "synthetic": read_manifest(args.shards)["synthetic"],
+                             **result})
+        plots.mkdir()
+        skeleton_grid(plots / "skeletons.png", *shown)
+        training_curves(plots / "training.png", args.live, f"{experiment} training losses")
+    overall = result["overall"]
+    print(f"evaluate_{experiment}: MPJPE {overall['mpjpe']:.1f} mm, P-MPJPE {overall['p_mpjpe']:.1f} mm, "
+          f"N-MPJPE {overall['n_mpjpe']:.1f} mm on {result['samples']} test samples")
+
+
+if __name__ == "__main__":
+    main()
