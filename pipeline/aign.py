@@ -17,7 +17,7 @@ import os
 import random
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -38,7 +38,7 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int = 64
     lr_g: float = 1e-3
-    lr_d: float = 1e-3
+    lr_d: float = 1e-4
     betas: tuple[float, float] = (0.5, 0.999)
     gan_loss: GanLoss = "lsgan"
     gp_weight: float = 10.0  # WGAN-GP only
@@ -155,10 +155,10 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             batch = _to_device(next(inputs), device)
             logs = {}
             if adversarial:
-                for _ in range(cfg.d_steps):
+                with torch.no_grad(), autocast:  # G does not change during D's updates: predict once
+                    fake = task.fake(task.predict(generator, batch)).float()
+                for _ in range(cfg.d_steps):  # each D update sees a fresh memory batch
                     real = task.real(_to_device(next(memory), device))
-                    with torch.no_grad(), autocast:
-                        fake = task.fake(task.predict(generator, batch)).float()
                     with autocast:
                         loss_d = discriminator_loss(cfg.gan_loss, discriminator(real).float(),
                                                     discriminator(fake).float())
@@ -214,7 +214,6 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
         "device": device.type,
         "train_samples_per_s": round(timed_samples / timed_seconds, 1) if timed_seconds else None,
         "final": {k: round(v, 6) for k, v in losses.items()},
-        "config": asdict(cfg),
     }
 
 

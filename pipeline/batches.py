@@ -50,8 +50,8 @@ class BatchStream:
         return {"epoch": self.epoch, "taken": self.taken}
 
     def restore(self, state: dict) -> None:
-        self.epoch, self._iterator = state["epoch"], self._open()
-        self.taken = 0
+        self.epoch, self.taken = state["epoch"], 0
+        self._iterator = self._open()
         for _ in range(state["taken"]):
             next(self._iterator)
             self.taken += 1

@@ -10,25 +10,31 @@ standard deviations so that coefficients of memory poses have unit variance.
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 HIP, R_HIP, L_HIP, THORAX = 0, 1, 4, 8
 
 
-def canonical_rotation(poses: np.ndarray) -> np.ndarray:
-    """Rotations (N, 3, 3) whose rows are the canonical axes of each pose (N, J, 3): canonical = R @ pose."""
-    down = poses[:, HIP] - poses[:, THORAX]
-    down /= np.linalg.norm(down, axis=-1, keepdims=True)
+def canonical_rotation(poses: torch.Tensor) -> torch.Tensor:
+    """Rotations (N, 3, 3) whose rows are the canonical axes of each pose (N, J, 3): canonical = R @ pose.
+
+    Differentiable, and a proper rotation: a mirrored pose keeps its mirror image in the canonical frame (a knee
+    bent backwards stays bent backwards), which is what lets a discriminator see depth reflections.
+    """
+    down = torch.nn.functional.normalize(poses[:, HIP] - poses[:, THORAX], dim=-1)
     across = poses[:, L_HIP] - poses[:, R_HIP]
-    across -= (across * down).sum(-1, keepdims=True) * down
-    across /= np.linalg.norm(across, axis=-1, keepdims=True)
-    back = np.cross(across, down)
-    return np.stack([across, down, back], axis=1)
+    across = torch.nn.functional.normalize(across - (across * down).sum(-1, keepdim=True) * down, dim=-1)
+    back = torch.cross(across, down, dim=-1)
+    return torch.stack([across, down, back], dim=1)
 
 
-def to_canonical(poses: np.ndarray) -> np.ndarray:
-    """Root-centred poses (N, J, 3) rotated into their canonical frame."""
-    centred = poses - poses[:, HIP:HIP + 1]
-    return centred @ np.swapaxes(canonical_rotation(centred), 1, 2)
+def to_canonical(poses):
+    """Root-centred poses (N, J, 3) rotated into their canonical frame (NumPy or torch in, the same out)."""
+    is_numpy = isinstance(poses, np.ndarray)
+    x = torch.from_numpy(poses) if is_numpy else poses
+    centred = x - x[:, HIP:HIP + 1]
+    out = centred @ canonical_rotation(centred).transpose(1, 2)
+    return out.numpy() if is_numpy else out
 
 
 @dataclass

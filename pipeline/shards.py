@@ -213,8 +213,8 @@ def open_shards(
     """A streaming dataset over shards: local paths, `pipe:` commands or any URL webdataset opens.
 
     Shards are split over nodes (torch.distributed ranks) and over DataLoader workers; `shuffle` > 0 shuffles the
-    shard order and then samples in a buffer of that size, both seeded by `seed` (the same order every run). A node or worker that receives no shard yields nothing
-    instead of failing, so a small split works with any worker count.
+    shard order and then samples in a buffer of that size, both seeded by `seed` (the same order every run). A node
+    or worker that receives no shard yields nothing instead of failing, so a small split works with any worker count.
     """
     dataset = wds.WebDataset(
         urls,

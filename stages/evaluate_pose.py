@@ -37,22 +37,24 @@ def main(argv):
     generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
     generator.eval()
 
-    table, shown = PoseErrorTable(), None
+    table, shown = PoseErrorTable(), {}
     with torch.no_grad():
         for batch in one_pass(split_urls(args.shards, "test"), 256, collate_inputs):
             pred = task.predict(generator, batch).numpy()
             gt = batch["pose3d"].numpy()
             table.update(pred, gt, batch["actions"])
-            if shown is None:  # evenly spaced samples of the first batch, for the figure
-                pick = np.linspace(0, len(pred) - 1, FIGURE_SAMPLES).astype(int)
-                shown = (pred[pick], gt[pick] - gt[pick, :1], [batch["keys"][i] for i in pick])
+            for i, action in enumerate(batch["actions"]):  # the first test sample of each action, for the figure
+                if action not in shown and len(shown) < FIGURE_SAMPLES:
+                    shown[action] = (pred[i], gt[i] - gt[i, :1], batch["keys"][i])
     result = table.summary()
+    figure = [np.stack([v[0] for v in shown.values()]), np.stack([v[1] for v in shown.values()]),
+              [v[2] for v in shown.values()]]
     experiment = f"pose-{args.variant}"
     with atomic_outputs(args.metrics, args.plots) as (metrics, plots):
         write_json(metrics, {"experiment": experiment, "synthetic": read_manifest(args.shards)["synthetic"],
                              **result})
         plots.mkdir()
-        skeleton_grid(plots / "skeletons.png", *shown)
+        skeleton_grid(plots / "skeletons.png", *figure)
         training_curves(plots / "training.png", args.live, f"{experiment} training losses")
     overall = result["overall"]
     print(f"evaluate_{experiment}: MPJPE {overall['mpjpe']:.1f} mm, P-MPJPE {overall['p_mpjpe']:.1f} mm, "

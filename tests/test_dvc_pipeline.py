@@ -20,9 +20,13 @@ TINY = {
     "vkitti": {"splits": {"inputs": ["0001"], "memory": ["0002"], "test": ["0006"]}, "variations": ["clone"],
                "size": [64, 20]},
     "celeba": {"size": 32},
+    "pose": {"basis": {"components": 6}, "model": {"width": 8, "input_size": 16, "render_size": 16, "disc_hidden": 16},
+             "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}},
 }
 STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
-          "prepare_celeba", "prepare_celeba_memory"]
+          "prepare_celeba", "prepare_celeba_memory", "pose_basis", "report"] + [
+    f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose")
+    for variant in ("supervised", "recon_only", "aign")]
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -53,6 +57,11 @@ def repo(tmp_path_factory):
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     _run(repo, "init", "-q")
     _run(repo, "config", "core.analytics", "false")
+    # A clone has commits; dvclive (in the training stages) asks git for the current revision.
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "tiny profile"], cwd=repo, check=True, env=env)
     return repo
 
 
@@ -65,6 +74,14 @@ def test_repro_builds_every_stage_then_nothing(repo):
         manifest = json.loads((repo / "data/shards" / dataset / "manifest.json").read_text())
         assert manifest["synthetic"] is True
     assert (repo / "dvc.lock").is_file()
+    summary = json.loads((repo / "metrics/summary.json").read_text())
+    assert summary["synthetic"] is True
+    assert set(summary["experiments"]) == {"pose-supervised", "pose-recon_only", "pose-aign"}
+    assert "| pose-aign |" in (repo / "metrics/summary.md").read_text()
+    for variant in ("supervised", "recon_only", "aign"):
+        assert (repo / f"plots/pose-{variant}/skeletons.png").stat().st_size > 1000
+        assert json.loads((repo / f"metrics/train/pose-{variant}.json").read_text())["train_samples_per_s"] > 0
+    assert not (repo / "data/checkpoints/pose-aign").exists()  # scratch checkpoints are removed after success
 
     again = _run(repo, "repro")
     assert _ran(again) == [] and "Data and pipelines are up to date" in again

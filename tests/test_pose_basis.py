@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from pipeline.datasets.h36m import JOINTS_17
 from pipeline.geometry import rotation_matrix
@@ -16,7 +17,7 @@ def test_canonical_frame_removes_global_rotation_and_translation():
     poses = _poses()[:10]
     moved = poses @ (rotation_matrix("y", 0.8) @ rotation_matrix("x", -0.3)).T + np.array([100.0, -20, 4000])
     np.testing.assert_allclose(to_canonical(moved), to_canonical(poses), atol=1e-8)
-    R = canonical_rotation(poses - poses[:, :1])
+    R = canonical_rotation(torch.from_numpy(poses - poses[:, :1])).numpy()
     np.testing.assert_allclose(R @ np.swapaxes(R, 1, 2), np.broadcast_to(np.eye(3), R.shape), atol=1e-12)
     canonical = to_canonical(poses)
     assert (canonical[:, 8, 1] < 0).all()  # the thorax is above (y up is negative) the hip
@@ -50,3 +51,10 @@ def test_pca_reconstructs_and_streams(tmp_path):
 def test_too_many_components():
     with pytest.raises(ValueError, match="cannot keep 60 components"):
         fit_basis(_poses()[:10], 60)
+
+
+def test_mirrored_pose_stays_mirrored_in_the_canonical_frame():
+    poses = _poses()[:5]
+    mirrored = poses * np.array([1.0, 1.0, -1.0])  # a depth reflection in the camera frame
+    canonical, canonical_mirror = to_canonical(poses), to_canonical(mirrored)
+    assert np.abs(canonical - canonical_mirror).max() > 50  # not a rotation of the original: distinguishable

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from pipeline.datasets.h36m import PARENTS_17
+from pipeline.pose_basis import to_canonical
 
 
 def rotation_from_6d(x: torch.Tensor) -> torch.Tensor:
@@ -57,18 +58,20 @@ def bone_vectors(pose: torch.Tensor) -> torch.Tensor:
 
 
 class PoseDiscriminator(nn.Module):
-    """Judges root-relative camera-frame poses (metres) from their coordinates and their kinematic chain space.
+    """Judges root-relative camera-frame poses (metres) from three views of them:
 
-    KCS (Wandt and Rosenhahn, RepNet 2019): the Gram matrix of bone vectors holds bone lengths on its diagonal and
-    the angles between bones elsewhere, so implausible limbs and depth flips stand out; the raw coordinates add the
-    pose's orientation relative to the camera.
+    - the kinematic chain space (KCS, Wandt and Rosenhahn, RepNet 2019): the Gram matrix of bone vectors, bone
+      lengths on its diagonal and angles between bones elsewhere; blind to rotations and to reflections;
+    - the pose in its canonical body frame: a depth-reflected pose (the ambiguity a single view leaves) has knees
+      and elbows bent the wrong way there;
+    - the camera-frame coordinates: how people stand relative to the camera.
     """
 
     def __init__(self, joints: int = 17, hidden: int = 256):
         super().__init__()
         bones = joints - 1
         self.net = nn.Sequential(
-            nn.Linear(joints * 3 + bones * bones, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(2 * joints * 3 + bones * bones, hidden), nn.LeakyReLU(0.2),
             nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
             nn.Linear(hidden, 1),
         )
@@ -77,4 +80,5 @@ class PoseDiscriminator(nn.Module):
         """pose (B, J, 3) metres -> logits (B,)."""
         bones = bone_vectors(pose)
         kcs = bones @ bones.transpose(1, 2)  # (B, J-1, J-1)
-        return self.net(torch.cat([pose.flatten(1), kcs.flatten(1)], dim=1))[:, 0]
+        canonical = to_canonical(pose)
+        return self.net(torch.cat([pose.flatten(1), canonical.flatten(1), kcs.flatten(1)], dim=1))[:, 0]

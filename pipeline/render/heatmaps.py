@@ -16,6 +16,21 @@ def gaussian_heatmaps(points: torch.Tensor, size: int, sigma: float) -> torch.Te
     return gy[..., :, None] * gx[..., None, :]  # separable: (..., J, H, 1) * (..., J, 1, W)
 
 
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (B, C, H, W) images with zero padding; sigma 0 returns the input."""
+    if sigma <= 0:
+        return images
+    radius = int(3 * sigma + 0.5)
+    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    channels = images.shape[1]
+    horizontal = kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
+    vertical = kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
+    images = torch.nn.functional.conv2d(images, horizontal, padding=(0, radius), groups=channels)
+    return torch.nn.functional.conv2d(images, vertical, padding=(radius, 0), groups=channels)
+
+
 def to_uint8_tiles(heatmaps: np.ndarray) -> np.ndarray:
     """(J, H, W) float in [0, 1] -> (J*H, W) uint8, the joints stacked vertically for one grayscale PNG."""
     j, h, w = heatmaps.shape

@@ -43,7 +43,13 @@ def to_crop(pixels: torch.Tensor, crop: torch.Tensor, size: int) -> torch.Tensor
     return (pixels - crop[:, None, :2]) * (size / crop[:, None, 2:3])
 
 
-def render_heatmaps(points: torch.Tensor, camera: torch.Tensor, crop: torch.Tensor, size: int,
-                    sigma: float) -> torch.Tensor:
-    """Camera-frame pose (B, J, 3) mm -> heatmaps (B, J, size, size) of the sample's crop."""
-    return gaussian_heatmaps(to_crop(project(points, camera), crop, size), size, sigma)
+def render_heatmaps(points: torch.Tensor, camera: torch.Tensor, crop: torch.Tensor, size: int, sigma: float,
+                    blur: float = 0.0) -> torch.Tensor:
+    """Camera-frame pose (B, J, 3) mm -> heatmaps (B, J, size, size) of the sample's crop.
+
+    With `blur` > 0 the heatmaps come out as if convolved with a normalised Gaussian of that sigma: blurring a
+    Gaussian of sigma s gives s^2 / (s^2 + b^2) times a Gaussian of sigma sqrt(s^2 + b^2), drawn directly.
+    """
+    variance = sigma**2 + blur**2
+    pixels = to_crop(project(points, camera), crop, size)
+    return gaussian_heatmaps(pixels, size, variance**0.5) * (sigma**2 / variance)

@@ -6,14 +6,14 @@ squares), projects it with the sample's camera (distortion included) into the cr
 that are compared with the input heatmaps.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from pipeline.models.pose import PoseDiscriminator, PoseGenerator
 from pipeline.pose_basis import ShapeBasis
-from pipeline.render.heatmaps import from_uint8_tiles
+from pipeline.render.heatmaps import from_uint8_tiles, gaussian_blur
 from pipeline.render.pose import render_heatmaps, solve_translation
 
 MM_PER_M = 1000.0
@@ -26,6 +26,7 @@ class PoseModel:
     width: int = 32
     input_size: int = 32  # heatmaps are average-pooled to this size for the encoder
     render_size: int = 32  # the renderer draws heatmaps at this size; the inputs are average-pooled to match
+    blur_sigmas: list[float] = field(default_factory=lambda: [4.0])  # extra, blurred comparisons (render pixels)
     disc_hidden: int = 256
 
 
@@ -74,11 +75,17 @@ class PoseTask:
         return shape @ rotation.float().transpose(1, 2)  # x_cam = R x_canonical, as row vectors
 
     def reconstruction_loss(self, pose: torch.Tensor, batch: dict) -> torch.Tensor:
-        translation = solve_translation(pose, batch["keypoints"], batch["camera"])
-        rendered = render_heatmaps(pose + translation[:, None], batch["camera"], batch["crop"],
-                                   self.model.render_size, self.render_sigma)
+        """Mean squared heatmap error, at the data's sharpness and after each extra blur (the renderer draws the
+        blurred heatmaps exactly, the observed ones are convolved): blurred terms still pull keypoints that landed
+        far from their targets."""
+        placed = pose + solve_translation(pose, batch["keypoints"], batch["camera"])[:, None]
         observed = torch.nn.functional.avg_pool2d(batch["heatmaps"], self.pool) if self.pool > 1 else batch["heatmaps"]
-        return ((rendered - observed) ** 2).mean() * 100  # x100: heatmap errors are small numbers
+        loss = 0.0
+        for blur in (0.0, *self.model.blur_sigmas):
+            rendered = render_heatmaps(placed, batch["camera"], batch["crop"], self.model.render_size,
+                                       self.render_sigma, blur)
+            loss = loss + ((rendered - gaussian_blur(observed, blur)) ** 2).mean()
+        return loss * 100  # x100: heatmap errors are small numbers
 
     def supervised_loss(self, pose: torch.Tensor, batch: dict) -> torch.Tensor:
         target = batch["pose3d"] - batch["pose3d"][:, :1]
