@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.datasets.celeba import ATTR_FILE, AttributeFilter, check_layout, iter_records, read_header
 from pipeline.datasets.images import CorruptTally
-from pipeline.errors import DataError
+from pipeline.prepare import require_samples, write_split_samples
 from pipeline.prepare.celeba import FaceStats, PrepareCeleba, face_samples, route_main, route_memory
 from pipeline.progress import StageProgress
 from pipeline.shards import ShardSet
@@ -45,16 +45,11 @@ def main(argv):
     with (atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics),
           ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress(stage, count) as progress:
-            for split, sample in face_samples(cfg, iter_records(root), route, tally, progress):
-                shards.write(split, sample)
-                stats[split].update(sample)
-                progress.advance()
+            write_split_samples(shards, face_samples(cfg, iter_records(root), route, tally, progress), stats,
+                                progress)
         tally.check()
-        for split in splits:
-            if shards.count(split) == 0:
-                what = f"memory set {cfg.memory} {extra['filter']}" if split == "memory" else f"split {split}"
-                raise DataError(f"{root}: no faces in {what}, expected at least one (loosen celeba.memory_sets "
-                                f"or add images)")
+        require_samples(shards, splits, lambda split: f"memory set {cfg.memory} {extra['filter']} (loosen "
+                        "celeba.memory_sets)" if split == "memory" else f"split {split} in {root}")
         manifest = shards.close(dataset="celeba", synthetic=is_synthetic(root), size=cfg.size,
                                 crop_box=list(cfg.crop_box), attributes=list(names), **extra,
                                 corrupt_skipped=tally.skipped, stats={s: v.summary() for s, v in stats.items()})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.datasets.h36m import CORRUPT_SEQUENCES, open_h36m, sequence_files
-from pipeline.errors import DataError
-from pipeline.prepare.h36m import SPLITS, PrepareH36m, prepare_h36m
+from pipeline.prepare import SPLITS, require_samples
+from pipeline.prepare.h36m import PrepareH36m, prepare_h36m
 from pipeline.progress import StageProgress
 from pipeline.shards import ShardSet
 from pipeline.synthetic import is_synthetic
@@ -36,9 +36,7 @@ def main(argv):
           ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress("prepare_h36m", count_sequences(cfg, subjects)) as progress:
             stats = prepare_h36m(cfg, cameras, sequences, shards, progress)
-        for split in SPLITS:
-            if shards.count(split) == 0:
-                raise DataError(f"{cfg.root}: no samples for split {split} (subjects {getattr(cfg.splits, split)})")
+        require_samples(shards, SPLITS, lambda split: f"split {split} (subjects {getattr(cfg.splits, split)})")
         manifest = shards.close(dataset="h36m", synthetic=is_synthetic(cfg.root), layout=cfg.layout,
                                 joints=17, heatmap_size=cfg.heatmap_size,
                                 heatmap_sigma=cfg.heatmap_sigma, stats=stats)

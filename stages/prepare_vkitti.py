@@ -9,8 +9,8 @@ from pathlib import Path
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.datasets.images import CorruptTally
 from pipeline.datasets.vkitti import open_vkitti
-from pipeline.errors import DataError
-from pipeline.prepare.vkitti import SPLITS, PrepareVkitti, SceneStats, depth_samples, pair_samples
+from pipeline.prepare import SPLITS, require_samples, write_split_samples
+from pipeline.prepare.vkitti import PrepareVkitti, SceneStats, depth_samples, pair_samples
 from pipeline.progress import StageProgress
 from pipeline.shards import ShardSet
 from pipeline.synthetic import is_synthetic
@@ -36,15 +36,10 @@ def main(argv):
           ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress("prepare_vkitti", total) as progress:
             for split, seq in sequences:
-                samples = depth_samples if split == "memory" else pair_samples
-                for sample in samples(seq, cfg, tally, progress):
-                    shards.write(split, sample)
-                    stats[split].update(sample)
-                    progress.advance()
+                samples = (depth_samples if split == "memory" else pair_samples)(seq, cfg, tally, progress)
+                write_split_samples(shards, ((split, sample) for sample in samples), stats, progress)
         tally.check()
-        for split in SPLITS:
-            if shards.count(split) == 0:
-                raise DataError(f"{cfg.root}: no samples for split {split} (worlds {getattr(cfg.splits, split)})")
+        require_samples(shards, SPLITS, lambda split: f"split {split} (worlds {getattr(cfg.splits, split)})")
         manifest = shards.close(dataset="vkitti", synthetic=is_synthetic(cfg.root), layout=cfg.layout,
                                 size=list(cfg.size), gap=cfg.gap, corrupt_skipped=tally.skipped,
                                 stats={split: s.summary() for split, s in stats.items()})

@@ -61,7 +61,7 @@ def test_memory_sets(stage_dir, celeba_root, name):
 def test_empty_memory_set(stage_dir, celeba_root, capsys):
     stage_dir(celeba=_params(celeba_root, memory="nobody"))
     line = run_stage_error(main, ["memory", "memory", "memory.json"], capsys)
-    assert "no faces in memory set nobody {'Male': 1, 'Wearing_Lipstick': 1}, expected at least one" in line
+    assert "no samples for memory set nobody {'Male': 1, 'Wearing_Lipstick': 1} (loosen celeba.memory_sets)" in line
     assert_no_outputs("memory", "memory.json")
 
 

@@ -81,4 +81,4 @@ def test_unknown_param(stage_dir, h36m_root, capsys):
 def test_overlapping_test_subject(stage_dir, h36m_root, capsys):
     stage_dir(h36m={"root": str(h36m_root), "splits": {"inputs": ["S1"], "memory": ["S7"], "test": ["S1"]}})
     line = run_stage_error(main, ["shards", "metrics.json"], capsys)
-    assert "param h36m.splits.test: subject S1 is already in inputs" in line
+    assert "param h36m.splits.test: S1 is already in inputs" in line

@@ -70,7 +70,7 @@ def test_too_many_corrupt_images_fail(stage_dir, vkitti_root, tmp_path, capsys):
     ({"layout": "vkitti2"}, "0001/clone: folder not found (expected the Virtual KITTI 2 layout"),
     ({"variations": ["rain"]}, "vkitti_1.3.1_rgb/0001/rain: folder not found"),
     ({"splits": {"inputs": ["0001"], "memory": ["0001"], "test": ["0006"]}},
-     "param vkitti.splits.memory: world 0001 is already in inputs"),
+     "param vkitti.splits.memory: 0001 is already in inputs"),
     ({"splits": {"inputs": [1], "memory": ["0002"], "test": ["0006"]}},
      "param vkitti.splits.inputs[0]: found 1, expected a string (quote it in params.yaml)"),
 ])

@@ -22,33 +22,14 @@ import torch
 from pipeline.datasets.h36m import JOINTS_17, SUBJECTS, Camera, Sequence
 from pipeline.errors import ParamsError
 from pipeline.geometry import distort_project
+from pipeline.prepare import SPLITS, Splits, write_split_samples
 from pipeline.render.heatmaps import gaussian_heatmaps, to_uint8_tiles
 from pipeline.stats import RunningStats
 
-SPLITS = ("inputs", "memory", "test")
 
-
-@dataclass
-class H36mSplits:
-    inputs: list[str]
-    memory: list[str]
-    test: list[str]
-
-    def check(self, where: str) -> None:
-        seen = {}
-        for split in SPLITS:
-            subjects = getattr(self, split)
-            if not subjects:
-                raise ParamsError(f"param {where}.{split}: empty, expected at least one subject")
-            for s in subjects:
-                if s not in SUBJECTS:
-                    raise ParamsError(f"param {where}.{split}: unknown subject {s!r}, expected one of {SUBJECTS}")
-                if s in seen and not (split == "memory" and seen[s] == "inputs"):
-                    raise ParamsError(f"param {where}.{split}: subject {s} is already in {seen[s]}")
-                seen[s] = split
-
-    def split_of(self, subject: str) -> list[str]:
-        return [split for split in SPLITS if subject in getattr(self, split)]
+class H36mSplits(Splits):
+    known = SUBJECTS
+    memory_may_share_inputs = True
 
 
 @dataclass
@@ -128,10 +109,8 @@ def prepare_h36m(cfg: PrepareH36m, cameras: dict, sequences: Iterator[Sequence],
     """Write every sequence's samples into `shards` (a ShardSet); returns per-split statistics."""
     stats = {split: PoseStats() for split in SPLITS}
     for seq in sequences:
-        for split in cfg.splits.split_of(seq.subject):
-            for sample in sequence_samples(seq, cameras, cfg, with_2d=split != "memory"):
-                shards.write(split, sample)
-                stats[split].update(sample)
-                progress.advance()
+        for split in cfg.splits.splits_of(seq.subject):
+            samples = sequence_samples(seq, cameras, cfg, with_2d=split != "memory")
+            write_split_samples(shards, ((split, sample) for sample in samples), stats, progress)
         progress.step()
     return {split: s.summary() for split, s in stats.items()}

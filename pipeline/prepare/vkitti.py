@@ -18,34 +18,15 @@ from pipeline.datasets.images import CorruptImage, CorruptTally
 from pipeline.datasets.vkitti import DEPTH_INVALID, VkittiSequence, read_depth_cm, read_rgb
 from pipeline.errors import ParamsError
 from pipeline.geometry import relative_motion, scale_intrinsics
+from pipeline.prepare import Splits
 from pipeline.stats import RunningStats
-
-SPLITS = ("inputs", "memory", "test")
-
-
-@dataclass
-class VkittiSplits:
-    inputs: list[str]
-    memory: list[str]
-    test: list[str]
-
-    def check(self, where: str) -> None:
-        seen = {}
-        for split in SPLITS:
-            worlds = getattr(self, split)
-            if not worlds:
-                raise ParamsError(f"param {where}.{split}: empty, expected at least one world")
-            for world in worlds:
-                if world in seen:
-                    raise ParamsError(f"param {where}.{split}: world {world} is already in {seen[world]}")
-                seen[world] = split
 
 
 @dataclass
 class PrepareVkitti:
     root: str
     layout: Literal["vkitti1", "vkitti2"]
-    splits: VkittiSplits
+    splits: Splits  # worlds (Virtual KITTI 2: scenes)
     variations: list[str]
     camera: int = 0
     gap: int = 1
