@@ -47,17 +47,18 @@ def skeleton_grid(path: Path, predictions: np.ndarray, truths: np.ndarray, title
     plt.close(fig)
 
 
-def training_curves(path: Path, live_dir: Path, title: str) -> None:
-    """Every loss logged by dvclive under `live_dir/plots/metrics/train/`, one panel each."""
+def training_curves(path: Path, live_dir: Path, title: str, log_every: int = 1) -> None:
+    """Every loss logged by dvclive under `live_dir/plots/metrics/train/`, one panel each; dvclive counts logging
+    steps, `log_every` turns them back into training steps."""
     files = sorted((live_dir / "plots" / "metrics" / "train").glob("*.tsv"))
     fig, axes = plt.subplots(1, max(len(files), 1), figsize=(3.2 * max(len(files), 1), 2.8), squeeze=False)
     for ax, file in zip(axes[0], files, strict=False):
         with open(file) as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
         key = file.stem
-        ax.plot([int(r["step"]) for r in rows], [float(r[key]) for r in rows])
+        ax.plot([(int(r["step"]) + 1) * log_every for r in rows], [float(r[key]) for r in rows])
         ax.set_title(key, fontsize=9)
-        ax.set_xlabel("log step", fontsize=8)
+        ax.set_xlabel("training step", fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -85,3 +85,81 @@ class PoseErrorTable:
             "per_action": per_action,
             "samples": sum(self.counts.values()),
         }
+
+
+# ------------------------------------------------------------------------------------------ structure from motion
+
+DEPTH_METRICS = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
+
+
+def depth_errors(pred: np.ndarray, gt: np.ndarray, max_depth: float = 80.0, median_scaling: bool = True) -> dict:
+    """KITTI depth metrics of one image over pixels with valid ground truth (0 < gt < max_depth), in metres.
+
+    Monocular predictions know depth only up to scale: with `median_scaling` the prediction is first multiplied by
+    median(gt) / median(pred) over the valid pixels (Zhou et al. 2017). Predictions are clipped to [1e-3, max_depth].
+    """
+    valid = (gt > 0) & (gt < max_depth)
+    if not valid.any():
+        raise ValueError("no valid ground-truth depth in this image")
+    p, g = pred[valid].astype(np.float64), gt[valid].astype(np.float64)
+    if median_scaling:
+        p = p * np.median(g) / max(np.median(p), 1e-12)
+    p = np.clip(p, 1e-3, max_depth)
+    ratio = np.maximum(p / g, g / p)
+    return {
+        "abs_rel": float(np.mean(np.abs(p - g) / g)),
+        "sq_rel": float(np.mean((p - g) ** 2 / g)),
+        "rmse": float(np.sqrt(np.mean((p - g) ** 2))),
+        "rmse_log": float(np.sqrt(np.mean((np.log(p) - np.log(g)) ** 2))),
+        "a1": float(np.mean(ratio < 1.25)),
+        "a2": float(np.mean(ratio < 1.25**2)),
+        "a3": float(np.mean(ratio < 1.25**3)),
+    }
+
+
+def umeyama(source: np.ndarray, target: np.ndarray, with_scale: bool) -> tuple[float, np.ndarray, np.ndarray]:
+    """Similarity (s, R, t) minimising |target - (s R source + t)|^2 over points (N, 3) (Umeyama 1991)."""
+    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
+    s_c, t_c = source - mu_s, target - mu_t
+    covariance = t_c.T @ s_c / len(source)
+    U, d, Vt = np.linalg.svd(covariance)
+    sign = np.eye(3)
+    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
+        sign[2, 2] = -1
+    R = U @ sign @ Vt
+    variance = (s_c**2).sum() / len(source)
+    scale = float(np.trace(np.diag(d) @ sign) / variance) if with_scale and variance > 0 else 1.0
+    return scale, R, mu_t - scale * R @ mu_s
+
+
+def ate(pred: np.ndarray, gt: np.ndarray, align: str = "sim3") -> dict:
+    """Absolute trajectory error of camera positions, metres, after aligning the predicted trajectory to the truth.
+
+    `pred`, `gt`: (N, 4, 4) camera-to-world poses. `align`: "se3" (rotation + translation, Umeyama), "sim3" (and a
+    scale, Umeyama) or "scale" (both trajectories start at the origin, one least-squares scale: SfMLearner's ATE on
+    short snippets). Returns rmse, mean, median and max of the position errors.
+    """
+    p, g = pred[:, :3, 3].astype(np.float64), gt[:, :3, 3].astype(np.float64)
+    if align in ("se3", "sim3"):
+        s, R, t = umeyama(p, g, with_scale=align == "sim3")
+        aligned = s * p @ R.T + t
+    elif align == "scale":
+        p, g = p - p[0], g - g[0]
+        aligned = p * ((g * p).sum() / max((p**2).sum(), 1e-12))
+    else:
+        raise ValueError(f"align {align!r}: expected se3, sim3 or scale")
+    errors = np.linalg.norm(aligned - g, axis=1)
+    return {"rmse": float(np.sqrt(np.mean(errors**2))), "mean": float(errors.mean()),
+            "median": float(np.median(errors)), "max": float(errors.max())}
+
+
+def rotation_error_deg(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Angle (degrees) of pred^T gt for rotation matrices (N, 3, 3)."""
+    cos = (np.trace(np.swapaxes(pred, 1, 2) @ gt, axis1=1, axis2=2) - 1) / 2
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def translation_direction_error_deg(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Angle (degrees) between translation vectors (N, 3): monocular translation is known up to scale only."""
+    cos = (pred * gt).sum(-1) / np.maximum(np.linalg.norm(pred, axis=-1) * np.linalg.norm(gt, axis=-1), 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))

@@ -55,7 +55,7 @@ def main(argv):
                              **result})
         plots.mkdir()
         skeleton_grid(plots / "skeletons.png", *figure)
-        training_curves(plots / "training.png", args.live, f"{experiment} training losses")
+        training_curves(plots / "training.png", args.live, f"{experiment} training losses", info["log_every"])
     overall = result["overall"]
     print(f"evaluate_{experiment}: MPJPE {overall['mpjpe']:.1f} mm, P-MPJPE {overall['p_mpjpe']:.1f} mm, "
           f"N-MPJPE {overall['n_mpjpe']:.1f} mm on {result['samples']} test samples")

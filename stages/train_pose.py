@@ -63,7 +63,8 @@ def main(argv):
         write_json(model_dir / "model.json", {"task": "pose", "variant": args.variant,
                                               "model": dataclasses.asdict(model_cfg),
                                               "heatmap_size": manifest["heatmap_size"],
-                                              "heatmap_sigma": manifest["heatmap_sigma"]})
+                                              "heatmap_sigma": manifest["heatmap_sigma"],
+                                              "log_every": cfg.log_every})
         write_json(metrics, {"experiment": experiment, **summary})
         shutil.copytree(scratch / "live", live)
     shutil.rmtree(scratch)

@@ -388,3 +388,30 @@ def write_vkitti(root: Path, *, seed: int, worlds, variations, frames: int, size
             writer.close()
     write_marker(root, "vkitti", seed, layout=layout, worlds=list(worlds), variations=list(variations),
                  frames=frames, size=list(size))
+
+
+def write_kitti_odometry(root: Path, *, seed: int, sequence: str, frames: int, size: tuple[int, int]) -> None:
+    """A synthetic street drive in the KITTI odometry layout (image_2, calib.txt, poses relative to frame 0)."""
+    root = Path(root)
+    images = root / "sequences" / sequence / "image_2"
+    images.mkdir(parents=True, exist_ok=True)
+    world = build_world(seed, sequence, frames)
+    rng = np.random.default_rng([seed, frames])
+    fx, fy, cx, cy = synthetic_intrinsics(size)
+    lines = []
+    first = None
+    for frame in range(frames):
+        bgr, _, w2c = render_frame(world, frame, ["clone"], size, rng)["clone"]
+        cv2.imwrite(str(images / f"{frame:06d}.png"), bgr)
+        first = w2c if first is None else first
+        pose = first @ np.linalg.inv(w2c)  # camera-to-world, the world being the first camera's frame
+        lines.append(" ".join(f"{v:.9e}" for v in pose[:3].reshape(-1)))
+    (root / "poses").mkdir(exist_ok=True)
+    (root / "poses" / f"{sequence}.txt").write_text("\n".join(lines) + "\n")
+    baseline = 0.54  # metres between KITTI's stereo pairs
+    calib = []
+    for index, shift in enumerate((0.0, -baseline, 0.06, -baseline + 0.06)):
+        P = np.array([[fx, 0, cx, fx * shift], [0, fy, cy, 0], [0, 0, 1, 0]])
+        calib.append(f"P{index}: " + " ".join(f"{v:.12e}" for v in P.reshape(-1)))
+    calib.append("Tr: " + " ".join(f"{v:.12e}" for v in np.eye(4)[:3].reshape(-1)))
+    (root / "sequences" / sequence / "calib.txt").write_text("\n".join(calib) + "\n")
