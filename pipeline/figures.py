@@ -80,3 +80,28 @@ def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], 
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def depth_grid(path: Path, images: np.ndarray, pred: np.ndarray, gt: np.ndarray, titles: list[str], *,
+               median_scaling: bool, max_depth: float) -> None:
+    """Rows of: input frame (B, 3, H, W) BGR in [0, 1], predicted depth, ground-truth depth, absolute error (m)."""
+    n = len(images)
+    fig, axes = plt.subplots(n, 4, figsize=(13, 1.3 * n + 0.6), squeeze=False)
+    for i in range(n):
+        valid = (gt[i] > 0) & (gt[i] < max_depth)
+        depth = pred[i] * (np.median(gt[i][valid]) / np.median(pred[i][valid]) if median_scaling else 1.0)
+        error = np.where(valid, np.abs(depth - gt[i]), np.nan)
+        panels = [(images[i][::-1].transpose(1, 2, 0), None, titles[i]),  # BGR -> RGB
+                  (np.clip(depth, 0, max_depth), "magma_r", "prediction (m)"),
+                  (np.where(gt[i] > 0, np.clip(gt[i], 0, max_depth), np.nan), "magma_r", "ground truth (m)"),
+                  (error, "viridis", "|error| (m)")]
+        for ax, (image, cmap, title) in zip(axes[i], panels, strict=True):
+            shown = ax.imshow(image, cmap=cmap, vmin=0 if cmap else None, vmax=(max_depth if cmap == "magma_r"
+                                                                                else None))
+            ax.set_title(title, fontsize=7)
+            ax.axis("off")
+            if cmap:
+                fig.colorbar(shown, ax=ax, fraction=0.025)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
