@@ -163,3 +163,60 @@ def translation_direction_error_deg(pred: np.ndarray, gt: np.ndarray) -> np.ndar
     """Angle (degrees) between translation vectors (N, 3): monocular translation is known up to scale only."""
     cos = (pred * gt).sum(-1) / np.maximum(np.linalg.norm(pred, axis=-1) * np.linalg.norm(gt, axis=-1), 1e-12)
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+class SfmErrorTable:
+    """Streams test pairs: depth metrics per image (averaged), motion errors per pair, and ATE over snippets of
+    `snippet` consecutive frames (SfMLearner's protocol: chain the predicted relative motions, fit one scale per
+    snippet). Memory: the metric sums plus two 4x4 matrices per pair."""
+
+    def __init__(self, max_depth: float = 80.0, median_scaling: bool = True, snippet: int = 5):
+        self.max_depth, self.median_scaling, self.snippet = max_depth, median_scaling, snippet
+        self.depth_sums = np.zeros(len(DEPTH_METRICS))
+        self.images = 0
+        self.rotation, self.direction = [], []
+        self.motions = defaultdict(list)  # (world, variation) -> [(frame, predicted, true)]
+
+    def update(self, pred_depth: np.ndarray, gt_depth: np.ndarray, pred_motion: np.ndarray, gt_motion: np.ndarray,
+               meta: list[dict]) -> None:
+        """Depths (B, H, W) metres; motions (B, 4, 4) taking frame-1 points into frame 2; meta per pair."""
+        for i in range(len(meta)):
+            errors = depth_errors(pred_depth[i], gt_depth[i], self.max_depth, self.median_scaling)
+            self.depth_sums += [errors[name] for name in DEPTH_METRICS]
+            self.images += 1
+            self.motions[(meta[i]["world"], meta[i]["variation"])].append((meta[i]["frame1"], pred_motion[i],
+                                                                          gt_motion[i]))
+        self.rotation.extend(rotation_error_deg(pred_motion[:, :3, :3], gt_motion[:, :3, :3]))
+        self.direction.extend(translation_direction_error_deg(pred_motion[:, :3, 3], gt_motion[:, :3, 3]))
+
+    def _snippet_ates(self) -> list[float]:
+        found = []
+        for pairs in self.motions.values():
+            pairs.sort(key=lambda p: p[0])
+            for start in range(len(pairs) - self.snippet + 2):
+                chunk = pairs[start:start + self.snippet - 1]
+                if chunk[-1][0] - chunk[0][0] != len(chunk) - 1:  # not consecutive frames
+                    continue
+                trajectories = []
+                for which in (1, 2):  # predicted, true: camera-to-world poses in the first camera's frame
+                    poses = [np.eye(4)]
+                    for pair in chunk:
+                        poses.append(poses[-1] @ np.linalg.inv(pair[which]))
+                    trajectories.append(np.stack(poses))
+                found.append(ate(trajectories[0], trajectories[1], "scale")["rmse"])
+        return found
+
+    def summary(self) -> dict:
+        if not self.images:
+            raise ValueError("no predictions were evaluated")
+        ates = self._snippet_ates()
+        return {
+            "depth": dict(zip(DEPTH_METRICS, np.round(self.depth_sums / self.images, 4).tolist(), strict=True)),
+            "motion": {"rotation_error_deg": round(float(np.mean(self.rotation)), 4),
+                       "translation_direction_error_deg": round(float(np.mean(self.direction)), 3),
+                       "ate_rmse_m": round(float(np.mean(ates)), 4) if ates else None,
+                       "ate_snippets": len(ates)},
+            "samples": self.images,
+            "median_scaling": self.median_scaling,
+            "max_depth": self.max_depth,
+        }

@@ -24,13 +24,32 @@ def pose_table(results: dict[str, dict], metric: str) -> str:
     return "\n".join(lines)
 
 
-def comparisons(results: dict[str, dict]) -> dict:
+SFM_COLUMNS = (("depth", "abs_rel", "AbsRel"), ("depth", "sq_rel", "SqRel"), ("depth", "rmse", "RMSE"),
+               ("depth", "rmse_log", "RMSE log"), ("depth", "a1", "d<1.25"), ("depth", "a2", "d<1.25^2"),
+               ("depth", "a3", "d<1.25^3"), ("motion", "rotation_error_deg", "rot. err (deg)"),
+               ("motion", "translation_direction_error_deg", "transl. dir. err (deg)"),
+               ("motion", "ate_rmse_m", "ATE 5-frame (m)"))
+
+
+def sfm_table(results: dict[str, dict]) -> str:
+    lines = ["| method | " + " | ".join(title for _, _, title in SFM_COLUMNS) + " |",
+             "|---" * (len(SFM_COLUMNS) + 1) + "|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{r[group][key]:.3f}" if r[group][key] is not None else "-"
+                                                 for group, key, _ in SFM_COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def comparisons(pose: dict[str, dict], sfm: dict[str, dict]) -> dict:
     """Ratios the paper's claims rest on: AIGN against the renderer-only baseline and the supervised bound."""
     out = {}
-    pairs = (("pose-aign", "pose-recon_only"), ("pose-aign", "pose-supervised"))
-    for a, b in pairs:
-        if a in results and b in results:
-            out[f"{a}/{b}"] = {m: round(results[a]["average"][m] / results[b]["average"][m], 3) for m in METRIC_NAMES}
+    for a, b in (("pose-aign", "pose-recon_only"), ("pose-aign", "pose-supervised")):
+        if a in pose and b in pose:
+            out[f"{a}/{b}"] = {m: round(pose[a]["average"][m] / pose[b]["average"][m], 3) for m in METRIC_NAMES}
+    for a, b in (("sfm-aign", "sfm-recon_only"), ("sfm-aign", "sfm-supervised")):
+        if a in sfm and b in sfm:
+            out[f"{a}/{b}"] = {k: round(sfm[a]["depth"][k] / max(sfm[b]["depth"][k], 1e-12), 3)
+                               for k in ("abs_rel", "rmse")}
     return out
 
 
@@ -46,31 +65,39 @@ def main(argv):
     for path in args.metrics:
         data = json.loads(path.read_text())
         results[data["experiment"]] = data
+    pose = {k: v for k, v in results.items() if k.startswith("pose-")}
+    sfm = {k: v for k, v in results.items() if k.startswith("sfm-")}
     synthetic = any(r.get("synthetic") for r in results.values())
     label = " (synthetic data)" if synthetic else ""
 
     summary = {
         "synthetic": synthetic,
-        "experiments": {name: {"average": r["average"], "overall": r["overall"]} for name, r in results.items()},
-        "comparisons": comparisons(results),
+        "experiments": {name: {"average": r["average"], "overall": r["overall"]} for name, r in pose.items()}
+        | {name: {"depth": r["depth"], "motion": r["motion"]} for name, r in sfm.items()},
+        "comparisons": comparisons(pose, sfm),
     }
-    markdown = [f"# AIGN results{label}", "", "3D human pose, test subjects; millimetres, lower is better. "
-                "`average` is the mean over actions.", ""]
-    for metric, title in METRIC_NAMES.items():
-        markdown += [f"## {title}{label}", "", pose_table(results, metric), ""]
+    markdown = [f"# AIGN results{label}", ""]
+    if pose:
+        markdown += ["3D human pose, test subjects; millimetres, lower is better. `average` is the mean over "
+                     "actions.", ""]
+        for metric, title in METRIC_NAMES.items():
+            markdown += [f"## Pose {title}{label}", "", pose_table(pose, metric), ""]
+    if sfm:
+        markdown += [f"## Structure from motion{label}", "", "Virtual KITTI test worlds; depth capped at 80 m, "
+                     "monocular variants median-scaled per image; d<1.25^k: higher is better, the rest lower.", "",
+                     sfm_table(sfm), ""]
     if summary["comparisons"]:
-        markdown += ["## Ratios (average over actions)", "", "| comparison | " + " | ".join(METRIC_NAMES.values())
-                     + " |", "|---" * (len(METRIC_NAMES) + 1) + "|"]
+        markdown += ["## Ratios", "", "| comparison | ratios of the metrics |", "|---|---|"]
         for name, ratios in summary["comparisons"].items():
-            markdown.append(f"| {name} | " + " | ".join(f"{ratios[m]:.3f}" for m in METRIC_NAMES) + " |")
+            markdown.append(f"| {name} | " + " | ".join(f"{k} {v:.3f}" for k, v in ratios.items()) + " |")
         markdown.append("")
-    actions = sorted({a for r in results.values() for a in r["per_action"]})
+    actions = sorted({a for r in pose.values() for a in r["per_action"]})
     with atomic_outputs(args.summary, args.table, args.figure) as (summary_path, table_path, figure_path):
         write_json(summary_path, summary)
         table_path.write_text("\n".join(markdown))
         grouped_bars(figure_path, actions + ["average"],
                      {name: [r["per_action"][a]["p_mpjpe"] for a in actions] + [r["average"]["p_mpjpe"]]
-                      for name, r in results.items()},
+                      for name, r in pose.items()},
                      "P-MPJPE (mm)", f"3D pose error per action{label}")
     print(args.table.read_text())
 

@@ -22,10 +22,12 @@ TINY = {
     "celeba": {"size": 32},
     "pose": {"basis": {"components": 6}, "model": {"width": 8, "input_size": 16, "render_size": 16, "disc_hidden": 16},
              "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}},
+    "sfm": {"model": {"width": 8, "disc_width": 8},
+            "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
 }
 STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
           "prepare_celeba", "prepare_celeba_memory", "pose_basis", "report"] + [
-    f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose")
+    f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm")
     for variant in ("supervised", "recon_only", "aign")]
 
 
@@ -76,7 +78,12 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert (repo / "dvc.lock").is_file()
     summary = json.loads((repo / "metrics/summary.json").read_text())
     assert summary["synthetic"] is True
-    assert set(summary["experiments"]) == {"pose-supervised", "pose-recon_only", "pose-aign"}
+    assert set(summary["experiments"]) == {f"{task}-{variant}" for task in ("pose", "sfm")
+                                           for variant in ("supervised", "recon_only", "aign")}
+    sfm = json.loads((repo / "metrics/sfm-aign.json").read_text())
+    assert sfm["median_scaling"] is True and sfm["samples"] == 4 and 0 <= sfm["depth"]["a1"] <= 1
+    assert json.loads((repo / "metrics/sfm-supervised.json").read_text())["median_scaling"] is False
+    assert (repo / "plots/sfm-aign/depth.png").stat().st_size > 1000
     assert "| pose-aign |" in (repo / "metrics/summary.md").read_text()
     for variant in ("supervised", "recon_only", "aign"):
         assert (repo / f"plots/pose-{variant}/skeletons.png").stat().st_size > 1000

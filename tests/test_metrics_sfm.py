@@ -70,3 +70,21 @@ def test_rotation_and_translation_direction_errors():
     np.testing.assert_allclose(rotation_error_deg(R, np.stack([np.eye(3)] * 2)), [0.0, 30.0], atol=1e-9)
     np.testing.assert_allclose(translation_direction_error_deg(np.array([[1.0, 0, 0], [0, 2.0, 0]]),
                                                                np.array([[3.0, 0, 0], [1.0, 1.0, 0]])), [0.0, 45.0])
+
+
+def test_sfm_table_perfect_predictions_score_perfectly():
+    from pipeline.metrics import SfmErrorTable
+
+    gt = _trajectory(7)
+    w2c = np.stack([np.linalg.inv(p) for p in gt])
+    motions = np.stack([w2c[i + 1] @ gt[i] for i in range(6)])  # camera i -> camera i+1
+    depth = np.random.default_rng(3).uniform(2, 60, (6, 4, 5))
+    table = SfmErrorTable()
+    meta = [{"world": "0018", "variation": "clone", "frame1": i} for i in range(6)]
+    table.update(depth * 3.0, depth, motions, motions, meta[:3])  # depth off by a scale only
+    table.update(depth[3:] * 3.0, depth[3:], motions[3:], motions[3:], meta[3:])
+    result = table.summary()
+    assert result["depth"]["abs_rel"] == pytest.approx(0.0, abs=1e-9) and result["depth"]["a1"] == 1.0
+    assert result["motion"]["rotation_error_deg"] == pytest.approx(0.0, abs=1e-4)
+    assert result["motion"]["ate_snippets"] == 3  # 6 consecutive pairs -> snippets of 4 pairs starting at 0, 1, 2
+    assert result["motion"]["ate_rmse_m"] == pytest.approx(0.0, abs=1e-6)

@@ -61,3 +61,15 @@ def test_inverse_warp_is_differentiable_in_depth_and_motion():
     k = torch.tensor([[10.0, 10.0, 3.5, 2.5]], dtype=torch.float64)
     rotation = torch.eye(3, dtype=torch.float64)[None]
     assert torch.autograd.gradcheck(lambda d, t: inverse_warp(image2, d, rotation, t, k)[0], (depth, translation))
+
+
+def test_ssim_distance_is_zero_for_identical_images_and_grows_with_noise():
+    from pipeline.render.warp import ssim_distance
+
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 16, 16)
+    assert ssim_distance(image, image).max().item() == pytest.approx(0.0, abs=1e-6)
+    noisy = (image + 0.2 * torch.randn_like(image)).clamp(0, 1)
+    assert ssim_distance(image, noisy).mean() > 0.05
+    valid = torch.ones(1, 1, 16, 16)
+    assert photometric_loss(image, noisy, valid, ssim=0.85) != photometric_loss(image, noisy, valid)

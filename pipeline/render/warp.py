@@ -52,7 +52,22 @@ def inverse_warp(image2: torch.Tensor, depth1: torch.Tensor, rotation: torch.Ten
     return warped, (inside[:, None] & in_front & (depth1 > 0)).to(image2.dtype)
 
 
-def photometric_loss(image1: torch.Tensor, warped: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Mean absolute difference over valid pixels (and channels)."""
+def ssim_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(1 - SSIM) / 2 per pixel over 3x3 windows, (B, 1, H, W) averaged over channels (as in Monodepth2)."""
+    pad = lambda t: F.pad(t, (1, 1, 1, 1), mode="reflect")  # noqa: E731
+    mu_x, mu_y = F.avg_pool2d(pad(x), 3, 1), F.avg_pool2d(pad(y), 3, 1)
+    var_x = F.avg_pool2d(pad(x * x), 3, 1) - mu_x**2
+    var_y = F.avg_pool2d(pad(y * y), 3, 1) - mu_y**2
+    cov = F.avg_pool2d(pad(x * y), 3, 1) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    ssim = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return ((1 - ssim) / 2).clamp(0, 1).mean(dim=1, keepdim=True)
+
+
+def photometric_loss(image1: torch.Tensor, warped: torch.Tensor, valid: torch.Tensor,
+                     ssim: float = 0.0) -> torch.Tensor:
+    """Mean over valid pixels of |I1 - I2(warped)| (channel mean), mixed with the SSIM distance by weight `ssim`."""
     per_pixel = (image1 - warped).abs().mean(dim=1, keepdim=True)
+    if ssim > 0:
+        per_pixel = ssim * ssim_distance(image1, warped) + (1 - ssim) * per_pixel
     return (per_pixel * valid).sum() / valid.sum().clamp(min=1)

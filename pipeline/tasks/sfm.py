@@ -1,0 +1,109 @@
+"""Structure-from-motion AIGN on frame pairs: depth of frame 1 and camera motion, explained by warping frame 2.
+
+Renderer (pipeline.render.warp): back-project frame 1 with its predicted depth, move it by the predicted motion,
+project into frame 2, sample frame 2 there, compare with frame 1 (L1 over pixels that stay in the image, optionally
+mixed with an SSIM distance, `sfm.model.ssim`), plus an optional edge-aware smoothness term on the mean-normalised
+disparity (`sfm.model.smoothness`). The discriminator
+sees mean-normalised disparity maps: monocular depth has no scale, the prior is about the shape of street depth.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from pipeline.datasets.vkitti import DEPTH_INVALID
+from pipeline.models.sfm import DisparityDiscriminator, SfmGenerator
+from pipeline.render.warp import inverse_warp, photometric_loss
+
+
+@dataclass
+class SfmModel:
+    """params.yaml sfm.model."""
+
+    width: int = 16
+    min_depth: float = 0.5
+    max_depth: float = 200.0
+    smoothness: float = 0.05  # weight of the edge-aware disparity smoothness inside the reconstruction loss
+    ssim: float = 0.0  # share of the SSIM distance in the photometric loss (0: plain L1 as in the paper)
+    disc_width: int = 16
+
+
+def _images(samples: list[dict], field: str) -> torch.Tensor:
+    return torch.from_numpy(np.stack([s[field] for s in samples])).permute(0, 3, 1, 2).float() / 255.0
+
+
+def _depth_metres(samples: list[dict]) -> torch.Tensor:
+    """uint16 cm (65535 invalid) -> (B, 1, H, W) metres, 0 where invalid."""
+    cm = np.stack([s["depth.png"] for s in samples]).astype(np.float32)
+    return torch.from_numpy(np.where(cm == DEPTH_INVALID, 0.0, cm / 100.0))[:, None]
+
+
+def collate_pairs(samples: list[dict]) -> dict:
+    """image1, image2 (B, 3, H, W) in [0, 1]; depth (B, 1, H, W) m; intrinsics (B, 4); motion (B, 4, 4);
+    extrinsics (B, 2, 4, 4); meta."""
+    return {
+        "image1": _images(samples, "image1.png"),
+        "image2": _images(samples, "image2.png"),
+        "depth": _depth_metres(samples),
+        "intrinsics": torch.from_numpy(np.stack([s["intrinsics.npy"] for s in samples])),
+        "motion": torch.from_numpy(np.stack([s["motion.npy"] for s in samples])).float(),
+        "extrinsics": torch.from_numpy(np.stack([s["extrinsics.npy"] for s in samples])),
+        "meta": [s["meta.json"] for s in samples],
+        "keys": [s["__key__"] for s in samples],
+    }
+
+
+def collate_depths(samples: list[dict]) -> dict:
+    return {"depth": _depth_metres(samples)}
+
+
+def normalised_disparity(disparity: torch.Tensor) -> torch.Tensor:
+    return disparity / disparity.mean(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+
+
+class SfmTask:
+    def __init__(self, model: SfmModel):
+        self.model = model
+
+    def build(self) -> tuple[SfmGenerator, DisparityDiscriminator]:
+        m = self.model
+        return SfmGenerator(m.width, m.min_depth, m.max_depth), DisparityDiscriminator(m.disc_width)
+
+    def predict(self, generator: SfmGenerator, batch: dict) -> dict:
+        disparity, rotation, translation = generator(batch["image1"], batch["image2"])
+        return {"disparity": disparity, "depth": 1.0 / disparity, "rotation": rotation, "translation": translation}
+
+    def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        warped, valid = inverse_warp(batch["image2"], pred["depth"], pred["rotation"], pred["translation"],
+                                     batch["intrinsics"])
+        loss = photometric_loss(batch["image1"], warped, valid, self.model.ssim)
+        if self.model.smoothness > 0:
+            loss = loss + self.model.smoothness * edge_aware_smoothness(normalised_disparity(pred["disparity"]),
+                                                                        batch["image1"])
+        return loss
+
+    def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        """Log-depth L1 on valid ground truth, plus rotation and translation errors of the motion."""
+        valid = batch["depth"] > 0
+        depth = (pred["depth"][valid].log() - batch["depth"][valid].log()).abs().mean()
+        rotation = (pred["rotation"] - batch["motion"][:, :3, :3]).abs().mean()
+        translation = (pred["translation"] - batch["motion"][:, :3, 3]).abs().mean()
+        return depth + rotation + translation
+
+    def fake(self, pred: dict) -> torch.Tensor:
+        return normalised_disparity(pred["disparity"])
+
+    def real(self, memory: dict) -> torch.Tensor:
+        depth = memory["depth"]
+        disparity = torch.where(depth > 0, 1.0 / depth.clamp(min=self.model.min_depth), 0.0)  # sky: zero
+        return normalised_disparity(disparity.clamp(min=1.0 / self.model.max_depth))
+
+
+def edge_aware_smoothness(disparity: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """Mean disparity gradient, down-weighted where the image has edges (exp(-|image gradient|))."""
+    dx = (disparity[..., :, 1:] - disparity[..., :, :-1]).abs()
+    dy = (disparity[..., 1:, :] - disparity[..., :-1, :]).abs()
+    ix = (image[..., :, 1:] - image[..., :, :-1]).abs().mean(1, keepdim=True)
+    iy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean(1, keepdim=True)
+    return (dx * torch.exp(-ix)).mean() + (dy * torch.exp(-iy)).mean()
