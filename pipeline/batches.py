@@ -15,15 +15,15 @@ class BatchStream:
     """
 
     def __init__(self, urls: list[str], batch_size: int, collate: Callable[[list[dict]], dict], *,
-                 shuffle: int = 1000, seed: int = 0, num_workers: int = 0, drop_last: bool = True):
+                 shuffle: int = 1000, seed: int = 0, num_workers: int = 0):
         self.urls, self.batch_size, self.collate = urls, batch_size, collate
-        self.shuffle, self.seed, self.num_workers, self.drop_last = shuffle, seed, num_workers, drop_last
+        self.shuffle, self.seed, self.num_workers = shuffle, seed, num_workers
         self.epoch, self.taken = 0, 0
         self._iterator: Iterator | None = None
 
     def _open(self) -> Iterator:
         dataset = open_shards(self.urls, shuffle=self.shuffle, seed=self.seed + self.epoch)
-        dataset = dataset.batched(self.batch_size, collation_fn=self.collate, partial=not self.drop_last)
+        dataset = dataset.batched(self.batch_size, collation_fn=self.collate, partial=False)  # full batches only
         loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=self.num_workers,
                                              pin_memory=torch.cuda.is_available(),
                                              persistent_workers=False)

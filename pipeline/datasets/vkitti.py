@@ -19,9 +19,6 @@ from pipeline.errors import DataError
 VKITTI1_SIZE = (1242, 375)
 VKITTI1_INTRINSICS = (725.0, 725.0, 620.5, 187.0)  # fx, fy, cx, cy at VKITTI1_SIZE
 DEPTH_INVALID = 65535  # centimetres: sky or beyond range
-VKITTI1_WORLDS = ("0001", "0002", "0006", "0018", "0020")
-VARIATIONS = ("clone", "15-deg-left", "15-deg-right", "30-deg-left", "30-deg-right", "morning", "sunset", "overcast",
-              "fog", "rain")
 
 
 @dataclass(frozen=True)
