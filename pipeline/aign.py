@@ -141,7 +141,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
         from dvclive import Live  # imported here: dvclive is slow to import and only training logs
 
         live = Live(str(log_dir), resume=start > 0, save_dvc_exp=False, dvcyaml=None, report=None)
-        live.step = start
+        live.step = start // cfg.log_every  # dvclive counts logged steps; steps logged after the checkpoint are redone
 
     generator.train()
     if adversarial:
