@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from pipeline.errors import DataError
 from pipeline.shards import open_shards
 
 
@@ -44,7 +45,8 @@ class BatchStream:
                 if self.taken == 0:
                     break
                 self.epoch, self.taken, self._iterator = self.epoch + 1, 0, None
-        raise ValueError(f"no complete batch of {self.batch_size} samples in {self.urls[:2]}...")
+        raise DataError(f"{self.urls[0]}: fewer samples than one batch of {self.batch_size} in this split; lower the "
+                        f"batch_size param or give the split more data (a looser memory set, more subjects)")
 
     def state(self) -> dict:
         return {"epoch": self.epoch, "taken": self.taken}

@@ -105,3 +105,21 @@ def depth_grid(path: Path, images: np.ndarray, pred: np.ndarray, gt: np.ndarray,
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def face_grid(path: Path, rows: dict[str, np.ndarray], title: str) -> None:
+    """One row per entry of `rows` (label -> (N, S, S, 3) uint8 BGR faces), the same faces in every column."""
+    n = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n + 1.2, 1.15 * len(rows) + 0.4), squeeze=False)
+    for r, (label, faces) in enumerate(rows.items()):
+        for i in range(n):
+            ax = axes[r, i]
+            ax.imshow(faces[i][..., ::-1], interpolation="nearest")  # BGR -> RGB
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import webdataset as wds
 
+from pipeline.errors import DataError
+
 SHARD_PATTERN = "{split}-{index:06d}.tar"
 MANIFEST = "manifest.json"
 
@@ -194,13 +196,23 @@ class ShardSet:
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:
-    return json.loads((Path(folder) / MANIFEST).read_text())
+    path = Path(folder) / MANIFEST
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing, expected a shard folder written by a prepare stage "
+                        "(run dvc repro)") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: not valid JSON ({err}); rerun the prepare stage that wrote it") from None
 
 
 def split_urls(folder: str | os.PathLike, split: str) -> list[str]:
     """Local paths of a split's shards, in manifest order."""
     folder = Path(folder)
-    return [str(folder / s["file"]) for s in read_manifest(folder)["splits"][split]["shards"]]
+    splits = read_manifest(folder)["splits"]
+    if split not in splits:
+        raise DataError(f"{folder / MANIFEST}: no split {split!r}, expected one of {', '.join(splits)}")
+    return [str(folder / s["file"]) for s in splits[split]["shards"]]
 
 
 def open_shards(

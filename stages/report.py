@@ -1,15 +1,35 @@
 """DVC stage report: every experiment's metrics side by side (JSON, a markdown table, a figure).
 
-usage: python -m stages.report <summary json> <table md> <figure png> <experiment metrics json>...
+usage: python -m stages.report <summary json> <table md> <figure png> <sr grid png> <inpaint grid png>
+       --faces <faces metrics dir> <faces plots dir> <classifier metrics json> -- <experiment metrics json>...
+
+The face experiments are those listed in params (experiments.sr, experiments.inpaint); the grids show the same
+test faces as input, the output of every memory set, and the ground truth.
 """
 
 import argparse
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.atomic import atomic_outputs, write_json
-from pipeline.figures import grouped_bars
-from stages.common import stage_main
+from pipeline.errors import DataError
+from pipeline.figures import face_grid, grouped_bars
+from stages.common import load_params, stage_main
+
+FACE_TASKS = {"sr": "Face super-resolution", "inpaint": "Face inpainting"}
+
+
+@dataclass
+class Experiments:
+    """params.yaml experiments: the stages dvc.yaml expands."""
+
+    pose: list[str] = field(default_factory=list)
+    sfm: list[str] = field(default_factory=list)
+    sr: list[str] = field(default_factory=list)
+    inpaint: list[str] = field(default_factory=list)
 
 METRIC_NAMES = {"mpjpe": "MPJPE", "p_mpjpe": "P-MPJPE", "n_mpjpe": "N-MPJPE"}
 
@@ -53,21 +73,91 @@ def comparisons(pose: dict[str, dict], sfm: dict[str, dict]) -> dict:
     return out
 
 
+def load_faces(metrics_dir: Path, plots_dir: Path, experiments: Experiments) -> dict[str, dict]:
+    """task -> memory set -> (metrics, figure samples), for the experiments params lists."""
+    faces = {}
+    for task in FACE_TASKS:
+        faces[task] = {}
+        for memory in getattr(experiments, task):
+            path = metrics_dir / f"{task}-{memory}.json"
+            if not path.is_file():
+                raise DataError(f"{path}: missing, expected the metrics of experiment {task}-{memory} "
+                                f"(run evaluate_{task}@{memory})")
+            with np.load(plots_dir / f"{task}-{memory}" / "samples.npz") as samples:
+                faces[task][memory] = (json.loads(path.read_text()), dict(samples))
+    return faces
+
+
+def face_summary(results: dict[str, tuple]) -> dict:
+    """Per memory set: PSNR, SSIM and the attribute rate of its filter on its outputs, on the outputs of the
+    unbiased memory (`all`) and on the ground truth; the bias gain and PSNR cost against `all`."""
+    unbiased = results.get("all", (None,))[0]
+    out = {}
+    for memory, (r, _) in results.items():
+        row = {"psnr": r["psnr"], "ssim": r["ssim"]}
+        if "bicubic" in r:
+            row["bicubic"] = r["bicubic"]
+        rate = r["attribute_rate"]["output"].get(memory)
+        if rate is not None and memory != "all":
+            row["attribute_rate"] = rate
+            row["attribute_rate_truth"] = r["attribute_rate"]["truth"][memory]
+            if unbiased is not None:
+                row["attribute_rate_unbiased"] = unbiased["attribute_rate"]["output"][memory]
+                row["rate_gain_over_unbiased"] = round(rate - row["attribute_rate_unbiased"], 4)
+                row["psnr_drop_from_unbiased"] = round(unbiased["psnr"] - r["psnr"], 3)
+        out[memory] = row
+    return out
+
+
+def face_table(task: str, rows: dict[str, dict]) -> str:
+    region = "inside the hole" if task == "inpaint" else "whole face"
+    lines = [f"PSNR (dB) and SSIM {region}; attribute rate = share of outputs the classifier labels with the memory "
+             "set's attributes, beside the same share for the unbiased memory's outputs and for the ground truth.",
+             "", "| memory set | PSNR | SSIM | attribute rate | unbiased memory | ground truth |",
+             "|---|---|---|---|---|---|"]
+    for memory, row in rows.items():
+        rates = [f"{row[k]:.3f}" if k in row else "-" for k in ("attribute_rate", "attribute_rate_unbiased",
+                                                               "attribute_rate_truth")]
+        lines.append(f"| {memory} | {row['psnr']:.2f} | {row['ssim']:.3f} | " + " | ".join(rates) + " |")
+    bicubic = next((row["bicubic"] for row in rows.values() if "bicubic" in row), None)
+    if bicubic:
+        lines.append(f"| *bicubic* | {bicubic['psnr']:.2f} | {bicubic['ssim']:.3f} | - | - | - |")
+    return "\n".join(lines)
+
+
+def face_rows(results: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """Grid rows: the input, each memory set's output, the ground truth (the same test faces)."""
+    first = next(iter(results.values()))[1]
+    size = first["truth"].shape[1]
+    factor = size // first["input"].shape[1]
+    rows = {"input": first["input"].repeat(factor, 1).repeat(factor, 2)}
+    rows |= {f"memory: {memory}": samples["output"] for memory, (_, samples) in results.items()}
+    rows["ground truth"] = first["truth"]
+    return rows
+
+
 @stage_main
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("summary", type=Path)
     parser.add_argument("table", type=Path)
     parser.add_argument("figure", type=Path)
+    parser.add_argument("sr_figure", type=Path)
+    parser.add_argument("inpaint_figure", type=Path)
+    parser.add_argument("--faces", nargs=3, type=Path, required=True,
+                        metavar=("METRICS_DIR", "PLOTS_DIR", "CLASSIFIER_JSON"))
     parser.add_argument("metrics", type=Path, nargs="+")
     args = parser.parse_args(argv)
+    faces = load_faces(args.faces[0], args.faces[1], load_params("experiments", Experiments))
+    classifier = json.loads(args.faces[2].read_text())
     results = {}
     for path in args.metrics:
         data = json.loads(path.read_text())
         results[data["experiment"]] = data
     pose = {k: v for k, v in results.items() if k.startswith("pose-")}
     sfm = {k: v for k, v in results.items() if k.startswith("sfm-")}
-    synthetic = any(r.get("synthetic") for r in results.values())
+    synthetic = any(r.get("synthetic") for r in results.values()) or any(
+        r.get("synthetic") for task in faces.values() for r, _ in task.values())
     label = " (synthetic data)" if synthetic else ""
 
     summary = {
@@ -75,6 +165,8 @@ def main(argv):
         "experiments": {name: {"average": r["average"], "overall": r["overall"]} for name, r in pose.items()}
         | {name: {"depth": r["depth"], "motion": r["motion"]} for name, r in sfm.items()},
         "comparisons": comparisons(pose, sfm),
+        "faces": {task: face_summary(runs) for task, runs in faces.items() if runs}
+        | {"classifier_accuracy": classifier["accuracy"]},
     }
     markdown = [f"# AIGN results{label}", ""]
     if pose:
@@ -86,14 +178,23 @@ def main(argv):
         markdown += [f"## Structure from motion{label}", "", "Virtual KITTI test worlds; depth capped at 80 m, "
                      "monocular variants median-scaled per image; d<1.25^k: higher is better, the rest lower.", "",
                      sfm_table(sfm), ""]
+    for task, rows in summary["faces"].items():
+        if task in FACE_TASKS:
+            markdown += [f"## {FACE_TASKS[task]}{label}", "", face_table(task, rows), ""]
+    markdown += ["Attribute classifier, test accuracy: " + ", ".join(
+        f"{a} {v:.3f}" for a, v in classifier["accuracy"].items()), ""]
     if summary["comparisons"]:
         markdown += ["## Ratios", "", "| comparison | ratios of the metrics |", "|---|---|"]
         for name, ratios in summary["comparisons"].items():
             markdown.append(f"| {name} | " + " | ".join(f"{k} {v:.3f}" for k, v in ratios.items()) + " |")
         markdown.append("")
     actions = sorted({a for r in pose.values() for a in r["per_action"]})
-    with atomic_outputs(args.summary, args.table, args.figure) as (summary_path, table_path, figure_path):
+    with atomic_outputs(args.summary, args.table, args.figure, args.sr_figure, args.inpaint_figure) as (
+            summary_path, table_path, figure_path, sr_path, inpaint_path):
         write_json(summary_path, summary)
+        for task, path in (("sr", sr_path), ("inpaint", inpaint_path)):
+            if faces[task]:
+                face_grid(path, face_rows(faces[task]), f"{FACE_TASKS[task]}: output per memory set{label}")
         table_path.write_text("\n".join(markdown))
         grouped_bars(figure_path, actions + ["average"],
                      {name: [r["per_action"][a]["p_mpjpe"] for a in actions] + [r["average"]["p_mpjpe"]]

@@ -20,15 +20,26 @@ TINY = {
     "vkitti": {"splits": {"inputs": ["0001"], "memory": ["0002"], "test": ["0006"]}, "variations": ["clone"],
                "size": [64, 20]},
     "celeba": {"size": 32},
+    "experiments": {"sr": ["all", "big_nose"], "inpaint": ["all", "male"]},
+    "faces": {"classifier": {"steps": 3, "batch_size": 8, "width": 4},
+              "sr": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
+                     "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
+              "inpaint": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
+                          "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1,
+                                    "shuffle": 10}}},
     "pose": {"basis": {"components": 6}, "model": {"width": 8, "input_size": 16, "render_size": 16, "disc_hidden": 16},
              "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}},
     "sfm": {"model": {"width": 8, "disc_width": 8},
             "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
 }
+MEMORY_SETS = {"all": {}, "big_nose": {"Big_Nose": 1}, "male": {"Male": 1}}  # replaces the default sets
 STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
-          "prepare_celeba", "prepare_celeba_memory", "pose_basis", "report"] + [
+          "prepare_celeba", "pose_basis", "train_classifier", "report"] + [
     f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm")
-    for variant in ("supervised", "recon_only", "aign")]
+    for variant in ("supervised", "recon_only", "aign")] + [
+    f"prepare_celeba_memory@{name}" for name in ("all", "big_nose", "male")] + [
+    f"{stage}_{task}@{memory}" for stage in ("train", "evaluate") for task, memories in
+    (("sr", ("all", "big_nose")), ("inpaint", ("all", "male"))) for memory in memories]
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -55,6 +66,7 @@ def repo(tmp_path_factory):
         shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "dvc.yaml", repo / "dvc.yaml")
     params = _merge(yaml.safe_load((REPO / "params.yaml").read_text()), TINY)
+    params["celeba"]["memory_sets"] = MEMORY_SETS
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     _run(repo, "init", "-q")
@@ -72,7 +84,7 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert sorted(_ran(_run(repo, "repro"))) == sorted(STAGES)
     counts = json.loads((repo / "metrics/data/vkitti.json").read_text())
     assert counts == {"inputs": 4, "memory": 5, "test": 4, "corrupt_skipped": 0}
-    for dataset in ("h36m", "vkitti", "celeba", "celeba_memory"):
+    for dataset in ("h36m", "vkitti", "celeba", "celeba_memory/big_nose"):
         manifest = json.loads((repo / "data/shards" / dataset / "manifest.json").read_text())
         assert manifest["synthetic"] is True
     assert (repo / "dvc.lock").is_file()
@@ -84,7 +96,14 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert sfm["median_scaling"] is True and sfm["samples"] == 4 and 0 <= sfm["depth"]["a1"] <= 1
     assert json.loads((repo / "metrics/sfm-supervised.json").read_text())["median_scaling"] is False
     assert (repo / "plots/sfm-aign/depth.png").stat().st_size > 1000
-    assert "| pose-aign |" in (repo / "metrics/summary.md").read_text()
+    table = (repo / "metrics/summary.md").read_text()
+    assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
+    faces = summary["faces"]
+    assert set(faces["sr"]) == {"all", "big_nose"} and set(faces["inpaint"]) == {"all", "male"}
+    assert 0 <= faces["sr"]["big_nose"]["attribute_rate_unbiased"] <= 1
+    assert set(faces["classifier_accuracy"]) == {"Big_Nose", "Eyeglasses", "Smiling", "Male"}
+    for figure in ("faces-sr", "faces-inpaint"):
+        assert (repo / f"plots/{figure}.png").stat().st_size > 1000
     for variant in ("supervised", "recon_only", "aign"):
         assert (repo / f"plots/pose-{variant}/skeletons.png").stat().st_size > 1000
         assert json.loads((repo / f"metrics/train/pose-{variant}.json").read_text())["train_samples_per_s"] > 0
@@ -96,25 +115,32 @@ def test_repro_builds_every_stage_then_nothing(repo):
 
 
 @pytest.mark.slow
-def test_memory_swap_reruns_only_the_memory(repo):
+def test_memory_swap_reruns_only_what_depends_on_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["celeba"]["memory"] = "big_nose"
+    params["celeba"]["memory_sets"]["male"] = {"Male": 1, "Young": 1}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert _ran(_run(repo, "repro")) == ["prepare_celeba_memory"]
-    manifest = json.loads((repo / "data/shards/celeba_memory/manifest.json").read_text())
-    assert manifest["memory_set"] == "big_nose"
-    assert manifest["stats"]["memory"]["attribute_rate"]["Big_Nose"] == 1.0
+    ran = _ran(_run(repo, "repro"))
+    # The changed set, the experiment that uses it, and the consumers of every set's filter (evaluation, report).
+    assert sorted(ran) == sorted(["prepare_celeba_memory@male", "train_inpaint@male", "evaluate_inpaint@male",
+                                  "evaluate_inpaint@all", "evaluate_sr@all", "evaluate_sr@big_nose", "report"])
+    manifest = json.loads((repo / "data/shards/celeba_memory/male/manifest.json").read_text())
+    assert manifest["memory_set"] == "male"
+    assert manifest["stats"]["memory"]["attribute_rate"]["Male"] == 1.0
+    assert manifest["stats"]["memory"]["attribute_rate"]["Young"] == 1.0
+
+    params["experiments"]["inpaint"] = ["all", "big_nose"]  # swap an experiment's memory: one param
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert sorted(_ran(_run(repo, "repro"))) == ["evaluate_inpaint@big_nose", "report", "train_inpaint@big_nose"]
 
 
 @pytest.mark.slow
 def test_failed_stage_leaves_no_output(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["celeba"]["memory_sets"]["typo"] = {"Big_Noze": 1}
-    params["celeba"]["memory"] = "typo"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = dict(os.environ, DVC_NO_ANALYTICS="1", PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     result = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "error: param celeba.memory_sets.typo.Big_Noze: no such attribute" in result.stderr + result.stdout
-    assert not (repo / "data/shards/celeba_memory").exists()
-    assert not (repo / "metrics/data/celeba_memory.json").exists()
+    assert not (repo / "data/shards/celeba_memory/typo").exists()
+    assert not (repo / "metrics/data/celeba_memory/typo.json").exists()

@@ -40,8 +40,8 @@ def test_main_splits(stage_dir, celeba_root):
 
 @pytest.mark.parametrize("name", ["all", "big_nose", "female_young"])
 def test_memory_sets(stage_dir, celeba_root, name):
-    stage_dir(celeba=_params(celeba_root, memory=name))
-    main(["memory", "memory", "memory.json"])
+    stage_dir(celeba=_params(celeba_root))
+    main(["memory", name, "memory", "memory.json"])
     from pipeline.datasets.celeba import ATTRIBUTES
 
     def keep(attributes):
@@ -59,23 +59,24 @@ def test_memory_sets(stage_dir, celeba_root, name):
 
 
 def test_empty_memory_set(stage_dir, celeba_root, capsys):
-    stage_dir(celeba=_params(celeba_root, memory="nobody"))
-    line = run_stage_error(main, ["memory", "memory", "memory.json"], capsys)
+    stage_dir(celeba=_params(celeba_root))
+    line = run_stage_error(main, ["memory", "nobody", "memory", "memory.json"], capsys)
     assert "no samples for memory set nobody {'Male': 1, 'Wearing_Lipstick': 1} (loosen celeba.memory_sets)" in line
     assert_no_outputs("memory", "memory.json")
 
 
 def test_unknown_attribute(stage_dir, celeba_root, capsys):
-    stage_dir(celeba=_params(celeba_root, memory="typo", memory_sets={"typo": {"Big_Noze": 1}}))
-    line = run_stage_error(main, ["memory", "memory", "memory.json"], capsys)
+    stage_dir(celeba=_params(celeba_root, memory_sets={"typo": {"Big_Noze": 1}}))
+    line = run_stage_error(main, ["memory", "typo", "memory", "memory.json"], capsys)
     assert "param celeba.memory_sets.typo.Big_Noze: no such attribute in list_attr_celeba.txt" in line
     assert_no_outputs("memory", "memory.json")
 
 
 def test_unknown_memory_set(stage_dir, celeba_root, capsys):
-    stage_dir(celeba=_params(celeba_root, memory="big_noses"))
-    line = run_stage_error(main, ["memory", "memory", "memory.json"], capsys)
-    assert "param celeba.memory: found 'big_noses', expected one of the memory_sets: all, big_nose" in line
+    stage_dir(celeba=_params(celeba_root))
+    line = run_stage_error(main, ["memory", "big_noses", "memory", "memory.json"], capsys)
+    assert "memory set 'big_noses': not in celeba.memory_sets, expected one of all, big_nose" in line
+    assert_no_outputs("memory", "memory.json")
 
 
 def _corrupt(celeba_root, tmp_path, files):

@@ -1,9 +1,9 @@
 """CelebA -> shards: aligned faces cropped and resized, with their 40 attributes.
 
-Splits: `inputs` (train partition outside the memory pool), `val`, `test`; and, in a separate shard folder, the
-active **memory set**: faces of the train partition inside the memory pool that pass the set's attribute filter.
-The pool is a stable hash split of the train partition (`memory_fraction`), so memories are never paired with inputs
-and swapping the memory set rewrites only the memory shards.
+Splits: `inputs` (train partition outside the memory pool), `val`, `test`; and, in a shard folder per **memory
+set**, the faces of the train partition inside the memory pool that pass the set's attribute filter. The pool is a
+stable hash split of the train partition (`memory_fraction`), so memories are never paired with inputs, and changing
+one memory set rewrites only that set's shards.
 
 Sample fields (key = file stem, e.g. `000123`): `image.png` (S, S, 3) uint8 BGR, `attributes.npy` (40,) int8 of
 -1 / 1, `meta.json` {file, partition}.
@@ -30,13 +30,9 @@ class PrepareCeleba:
     memory_fraction: float = 0.5
     max_corrupt_fraction: float = 0.01
     shard_max_samples: int = 10000
-    memory: str = "all"  # the active memory set, a key of memory_sets
     memory_sets: dict[str, dict[str, int]] = field(default_factory=lambda: {"all": {}})
 
     def check(self, where: str) -> None:
-        if self.memory not in self.memory_sets:
-            raise ParamsError(f"param {where}.memory: found {self.memory!r}, expected one of the memory_sets: "
-                              f"{', '.join(self.memory_sets)}")
         if self.size < 4:
             raise ParamsError(f"param {where}.size: found {self.size}, expected at least 4")
         if not 0 < self.memory_fraction < 1:

@@ -1,0 +1,59 @@
+"""Image restoration metrics: PSNR and SSIM, over whole images or inside a region (an inpainting hole).
+
+Both take (B, C, H, W) tensors with values in [0, data_range] and return one value per image. SSIM is Wang et al.
+(2004): 11x11 Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, computed per channel and averaged over the window
+centres that lie inside the image (and inside the region, when one is given), then over channels.
+"""
+
+import torch
+import torch.nn.functional as F
+
+SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
+
+
+def psnr(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0,
+         region: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-image PSNR in dB (inf where the images are identical); `region` (B, 1, H, W) of 0 / 1 restricts it."""
+    err = (pred.double() - truth.double()) ** 2
+    if region is None:
+        mse = err.mean(dim=(1, 2, 3))
+    else:
+        weight = region.double().expand_as(err)
+        mse = (err * weight).sum(dim=(1, 2, 3)) / weight.sum(dim=(1, 2, 3)).clamp(min=1)
+    return 10 * torch.log10(data_range**2 / mse)  # mse = 0 -> inf
+
+
+def _gaussian(dtype, device) -> torch.Tensor:
+    x = torch.arange(SSIM_WINDOW, dtype=dtype, device=device) - SSIM_WINDOW // 2
+    g = torch.exp(-(x**2) / (2 * SSIM_SIGMA**2))
+    return g / g.sum()
+
+
+def ssim_map(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """(B, C, H - 10, W - 10): the SSIM of the window centred on each pixel that has a full window."""
+    x, y = pred.double(), truth.double()
+    channels = x.shape[1]
+    g = _gaussian(x.dtype, x.device)
+    rows = g.view(1, 1, 1, -1).expand(channels, 1, 1, SSIM_WINDOW)
+    cols = g.view(1, 1, -1, 1).expand(channels, 1, SSIM_WINDOW, 1)
+
+    def blur(t):  # the 2D Gaussian window as two 1D passes
+        return F.conv2d(F.conv2d(t, rows, groups=channels), cols, groups=channels)
+
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
+    return ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+
+
+def ssim(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0,
+         region: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-image mean SSIM; with `region`, over the windows centred inside it."""
+    if min(pred.shape[-2:]) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, found {tuple(pred.shape[-2:])}")
+    values = ssim_map(pred, truth, data_range)
+    if region is None:
+        return values.mean(dim=(1, 2, 3))
+    half = SSIM_WINDOW // 2
+    weight = region[..., half:-half, half:-half].double().expand_as(values)
+    return (values * weight).sum(dim=(1, 2, 3)) / weight.sum(dim=(1, 2, 3)).clamp(min=1)

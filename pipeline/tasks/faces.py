@@ -1,0 +1,155 @@
+"""Face AIGN on CelebA: super-resolution and inpainting, with the discriminator's memory an attribute-biased set.
+
+Super-resolution: the generator sees the average-pooled face (the renderer applied to the unseen full face) and
+predicts a full face; reconstruction = L2 between the pooled prediction and the input.
+Inpainting: the generator sees the face with a hole and the hole's mask; its hole is pasted into the known pixels;
+reconstruction = L2 on the known pixels (the renderer keeps only those).
+The discriminator compares predicted faces with faces of the memory set (`experiments.sr`, `experiments.inpaint`):
+a memory of big noses pulls the generator's guesses towards big noses where the input leaves room.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pipeline.aign import TrainConfig
+from pipeline.config import parse
+from pipeline.errors import ParamsError
+from pipeline.models.faces import FaceDiscriminator, InpaintingGenerator, SuperResolutionGenerator
+from pipeline.render.faces import MaskMaker, average_pool, keep_known
+
+
+@dataclass
+class FaceModel:
+    width: int = 64  # generator channels
+    blocks: int = 4  # residual blocks (the authors' super-resolution network: 15)
+    disc_width: int = 32
+
+    def check(self, where: str) -> None:
+        for name in ("width", "blocks", "disc_width"):
+            if getattr(self, name) < 1:
+                raise ParamsError(f"param {where}.{name}: found {getattr(self, name)}, expected a positive integer")
+
+
+@dataclass
+class SuperResolution:
+    """params.yaml faces.sr."""
+
+    factor: int = 4
+    model: FaceModel = field(default_factory=FaceModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def check(self, where: str) -> None:
+        if self.factor < 2 or self.factor & (self.factor - 1):
+            raise ParamsError(f"param {where}.factor: found {self.factor}, expected a power of two >= 2")
+        if self.model.width < self.factor:
+            raise ParamsError(f"param {where}.model.width: found {self.model.width}, expected at least the factor "
+                              f"({self.factor}): each x2 upsampling step halves the channels")
+
+
+@dataclass
+class Inpainting:
+    """params.yaml faces.inpaint."""
+
+    mask: str = "mouth"  # a key of regions, or random
+    regions: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # x, y, w, h in the 178x218 face
+    random_size: tuple[float, float] = (0.25, 0.5)  # random boxes: side as a share of the face side
+    model: FaceModel = field(default_factory=FaceModel)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+TASKS = {"sr": SuperResolution, "inpaint": Inpainting}
+
+
+def collate_faces(samples: list[dict]) -> dict:
+    """image (B, 3, S, S) BGR in [0, 1]; attributes (B, 40) of -1 / 1; keys."""
+    images = np.stack([s["image.png"] for s in samples])
+    return {"image": torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0,
+            "attributes": torch.from_numpy(np.stack([s["attributes.npy"] for s in samples])),
+            "keys": [s["__key__"] for s in samples]}
+
+
+class SuperResolutionTask:
+    def __init__(self, settings: SuperResolution, size: int):
+        if size % settings.factor:
+            raise ParamsError(f"param faces.sr.factor: {settings.factor} does not divide the face size {size} "
+                              f"(celeba.size)")
+        self.settings, self.size = settings, size
+
+    def build(self):
+        m = self.settings.model
+        return (SuperResolutionGenerator(self.settings.factor, m.width, m.blocks),
+                FaceDiscriminator(m.disc_width))
+
+    def observe(self, batch: dict) -> torch.Tensor:
+        """The generator's input: the low-resolution face."""
+        return average_pool(batch["image"], self.settings.factor)
+
+    def predict(self, generator, batch: dict) -> dict:
+        return {"face": generator(self.observe(batch))}
+
+    def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        return F.mse_loss(average_pool(pred["face"], self.settings.factor), self.observe(batch))
+
+    def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        return F.mse_loss(pred["face"], batch["image"])
+
+    def fake(self, pred: dict) -> torch.Tensor:
+        return pred["face"]
+
+    def real(self, memory: dict) -> torch.Tensor:
+        return memory["image"]
+
+    def baseline(self, batch: dict) -> torch.Tensor:
+        """Bicubic upsampling of the input, the classical answer."""
+        return F.interpolate(self.observe(batch), scale_factor=self.settings.factor, mode="bicubic",
+                             align_corners=False)
+
+
+class InpaintingTask:
+    def __init__(self, settings: Inpainting, size: int, crop_box):
+        self.settings, self.size = settings, size
+        self.masks = MaskMaker(settings.mask, settings.regions, crop_box, size, settings.random_size)
+
+    def build(self):
+        m = self.settings.model
+        return InpaintingGenerator(m.width, m.blocks), FaceDiscriminator(m.disc_width)
+
+    def mask(self, batch: dict) -> torch.Tensor:
+        """(B, 1, S, S): 1 inside the hole."""
+        return self.masks(batch["keys"]).to(batch["image"].device)
+
+    def observe(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = self.mask(batch)
+        return keep_known(batch["image"], mask), mask
+
+    def predict(self, generator, batch: dict) -> dict:
+        known, mask = self.observe(batch)
+        raw = generator(known, mask)
+        return {"raw": raw, "face": known + raw * mask, "known": known, "mask": mask}
+
+    def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        known_share = (1 - pred["mask"]).mean().clamp(min=1e-6)
+        return F.mse_loss(keep_known(pred["raw"], pred["mask"]), pred["known"]) / known_share
+
+    def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        return F.mse_loss(pred["face"], batch["image"])
+
+    def fake(self, pred: dict) -> torch.Tensor:
+        return pred["face"]
+
+    def real(self, memory: dict) -> torch.Tensor:
+        return memory["image"]
+
+
+def build_task(name: str, settings, size: int, crop_box):
+    if name == "sr":
+        return SuperResolutionTask(settings, size)
+    return InpaintingTask(settings, size, crop_box)
+
+
+def parse_settings(name: str, data: dict):
+    """A task's settings from the model.json its training stage wrote."""
+    return parse(TASKS[name], data, f"faces.{name}")

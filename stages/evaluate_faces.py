@@ -1,0 +1,123 @@
+"""DVC stages evaluate_sr@<memory> and evaluate_inpaint@<memory>: PSNR, SSIM and attribute rates on the test
+partition, plus figures.
+
+usage: python -m stages.evaluate_faces <sr|inpaint> <memory set> <celeba shards> <classifier dir> <model dir>
+                                       <dvclive dir> <metrics json> <plots dir>
+
+PSNR and SSIM compare outputs quantised to 8 bits with the ground truth: over the whole face for super-resolution
+(beside the bicubic baseline), inside the hole for inpainting. A per-image PSNR is capped at 100 dB (identical
+images) before averaging. Attribute rates: the share of faces the attribute classifier labels as satisfying each
+memory set's filter, for the outputs and for the ground truth.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.attributes import AttributeRates, load_classifier
+from pipeline.batches import one_pass
+from pipeline.figures import face_grid, training_curves
+from pipeline.image_metrics import psnr, ssim
+from pipeline.prepare.celeba import PrepareCeleba
+from pipeline.shards import read_manifest, split_urls
+from pipeline.tasks.faces import TASKS, build_task, collate_faces, parse_settings
+from stages.common import load_params, stage_main
+
+FIGURE_FACES = 8
+PSNR_CAP = 100.0
+
+
+def quantise(image: torch.Tensor) -> torch.Tensor:
+    return (image.clamp(0, 1) * 255).round() / 255
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) in [0, 1] -> (N, H, W, 3) uint8."""
+    return (image.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
+
+class Scores:
+    """Per-image PSNR and SSIM, averaged at the end."""
+
+    def __init__(self):
+        self.psnr, self.ssim = [], []
+
+    def update(self, pred, truth, region=None):
+        self.psnr.append(psnr(pred, truth, 1.0, region).clamp(max=PSNR_CAP))
+        self.ssim.append(ssim(pred, truth, 1.0, region))
+
+    def summary(self) -> dict:
+        return {"psnr": round(torch.cat(self.psnr).mean().item(), 3),
+                "ssim": round(torch.cat(self.ssim).mean().item(), 4)}
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("memory_set")
+    for name in ("shards", "classifier", "model", "live", "metrics", "plots"):
+        parser.add_argument(name, type=Path)
+    args = parser.parse_args(argv)
+    memory_sets = load_params("celeba", PrepareCeleba).memory_sets
+    info = json.loads((args.model / "model.json").read_text())
+    task = build_task(args.task, parse_settings(args.task, info["settings"]), info["size"], info["crop_box"])
+    generator, _ = task.build()
+    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
+    generator.eval()
+    classifier, attributes, columns = load_classifier(args.classifier)
+    judged = {name: wanted for name, wanted in memory_sets.items() if all(a in attributes for a in wanted)}
+    if args.memory_set not in judged:
+        print(f"note: the attribute classifier does not know every attribute of memory set {args.memory_set} "
+              f"({memory_sets.get(args.memory_set)}); add them to faces.classifier.attributes to measure its bias")
+
+    scores, baseline = Scores(), Scores()
+    rates = {"output": AttributeRates(attributes), "truth": AttributeRates(attributes)}
+    shown = None
+    with torch.no_grad():
+        for batch in one_pass(split_urls(args.shards, "test"), 100, collate_faces):
+            pred = task.predict(generator, batch)
+            output = quantise(pred["face"])
+            truth = batch["image"]
+            region = pred.get("mask")  # inpainting: score inside the hole
+            scores.update(output, truth, region)
+            if args.task == "sr":
+                baseline.update(quantise(task.baseline(batch)), truth)
+            rates["output"].update(classifier(output))
+            rates["truth"].update(classifier(truth))
+            if shown is None:
+                observed = task.observe(batch)
+                observed = observed[0] if isinstance(observed, tuple) else observed
+                shown = {"input": to_uint8(observed[:FIGURE_FACES]), "output": to_uint8(output[:FIGURE_FACES]),
+                         "truth": to_uint8(truth[:FIGURE_FACES])}
+    experiment = f"{args.task}-{args.memory_set}"
+    result = {
+        "experiment": experiment, "task": args.task, "memory_set": args.memory_set,
+        "filter": memory_sets.get(args.memory_set), "synthetic": read_manifest(args.shards)["synthetic"],
+        "samples": len(torch.cat(scores.psnr)), "region": "hole" if args.task == "inpaint" else "face",
+        **scores.summary(),
+        "attribute_rate": {kind: {name: r.rate(wanted) for name, wanted in judged.items()}
+                           for kind, r in rates.items()},
+    }
+    if args.task == "sr":
+        result["bicubic"] = baseline.summary()
+    with atomic_outputs(args.metrics, args.plots) as (metrics, plots):
+        write_json(metrics, result)
+        plots.mkdir()
+        np.savez_compressed(plots / "samples.npz", **shown)
+        size = shown["truth"].shape[1]
+        rows = {"input": shown["input"].repeat(size // shown["input"].shape[1], 1).repeat(
+            size // shown["input"].shape[2], 2), "output": shown["output"], "ground truth": shown["truth"]}
+        face_grid(plots / "faces.png", rows, f"{experiment}: test faces")
+        training_curves(plots / "training.png", args.live, f"{experiment} training losses", info["log_every"])
+    print(f"evaluate_{experiment}: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.3f}"
+          + (f" (bicubic {result['bicubic']['psnr']:.2f} dB)" if args.task == "sr" else "")
+          + f", attribute rate {result['attribute_rate']['output'].get(args.memory_set)}")
+
+
+if __name__ == "__main__":
+    main()

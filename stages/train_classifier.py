@@ -1,0 +1,58 @@
+"""DVC stage train_classifier: the attribute classifier of the face evaluation, with its accuracy on the test
+partition.
+
+usage: python -m stages.train_classifier <celeba shards> <model dir> <metrics json>
+
+Trained on the labelled full-resolution faces of the `inputs` split (train partition); the test accuracy is reported
+per attribute beside the majority-class baseline, so a user sees how far the attribute rates can be trusted.
+"""
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.attributes import ClassifierSettings, attribute_columns, save_classifier, train_classifier
+from pipeline.batches import BatchStream, one_pass
+from pipeline.shards import read_manifest, split_urls
+from pipeline.tasks.faces import collate_faces
+from stages.common import load_params, report_throughput, stage_main
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("shards", "model", "metrics"):
+        parser.add_argument(name, type=Path)
+    args = parser.parse_args(argv)
+    cfg = load_params("faces.classifier", ClassifierSettings)
+    manifest = read_manifest(args.shards)
+    columns = attribute_columns(manifest["attributes"], cfg.attributes, "faces.classifier.attributes")
+    stream = BatchStream(split_urls(args.shards, "inputs"), cfg.batch_size, collate_faces, shuffle=2000,
+                         seed=cfg.seed)
+    model, speed = train_classifier(stream, columns, manifest["size"], cfg)
+
+    correct, positives, count = torch.zeros(len(columns)), torch.zeros(len(columns)), 0
+    with torch.no_grad():
+        for batch in one_pass(split_urls(args.shards, "test"), 256, collate_faces):
+            truth = batch["attributes"][:, columns] == 1
+            correct += ((model(batch["image"]) > 0) == truth).sum(0)
+            positives += truth.sum(0)
+            count += len(truth)
+    accuracy = (correct / count).tolist()
+    majority = torch.maximum(positives, count - positives).div(count).tolist()
+    result = {"test_faces": count, "train_samples_per_s": round(speed, 1),
+              "accuracy": {a: round(v, 4) for a, v in zip(cfg.attributes, accuracy, strict=True)},
+              "majority_baseline": {a: round(v, 4) for a, v in zip(cfg.attributes, majority, strict=True)}}
+    result["mean_accuracy"] = round(sum(accuracy) / len(accuracy), 4)
+    with atomic_outputs(args.model, args.metrics) as (model_dir, metrics):
+        save_classifier(model_dir, model, {"attributes": cfg.attributes, "columns": columns,
+                                           "size": manifest["size"], "width": cfg.width})
+        write_json(metrics, result)
+    report_throughput("train_classifier", cfg.steps * cfg.batch_size, cfg.steps * cfg.batch_size / speed)
+    print("train_classifier: test accuracy " + ", ".join(f"{a} {v:.3f}" for a, v in result["accuracy"].items()))
+
+
+if __name__ == "__main__":
+    main()

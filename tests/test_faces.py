@@ -1,0 +1,142 @@
+"""The face tasks in the shared loop, the attribute classifier, and the train / evaluate stages on tiny shards."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+from conftest import assert_no_outputs, load_repo_params, run_stage_error
+
+from pipeline.aign import TrainConfig, seed_everything, train
+from pipeline.attributes import AttributeRates
+from pipeline.batches import BatchStream
+from pipeline.models.faces import SuperResolutionGenerator
+from pipeline.shards import split_urls
+from pipeline.tasks.faces import FaceModel, Inpainting, SuperResolution, build_task, collate_faces
+from stages.evaluate_faces import main as evaluate_faces
+from stages.prepare_celeba import main as prepare_celeba
+from stages.train_classifier import main as train_classifier
+from stages.train_faces import main as train_faces
+
+TINY_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "log_every": 1, "shuffle": 10}
+TINY_MODEL = {"width": 8, "blocks": 1, "disc_width": 4}
+
+
+@pytest.fixture(scope="module")
+def faces(celeba_root, tmp_path_factory):
+    """Tiny face shards (32x32) with two memory sets, and params for the face stages."""
+    work = tmp_path_factory.mktemp("faces")
+    params = load_repo_params()
+    params["celeba"] |= {"root": str(celeba_root), "size": 32}
+    params["faces"]["classifier"] |= {"steps": 3, "batch_size": 8, "width": 4}
+    for task in ("sr", "inpaint"):
+        params["faces"][task]["model"] = TINY_MODEL
+        params["faces"][task]["train"] |= TINY_TRAIN
+    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    os.environ["AIGN_PARAMS"] = str(work / "params.yaml")
+    try:
+        prepare_celeba(["main", str(work / "shards"), str(work / "main.json")])
+        for name in ("all", "big_nose"):
+            prepare_celeba(["memory", name, str(work / name), str(work / f"{name}.json")])
+    finally:
+        del os.environ["AIGN_PARAMS"]
+    return work
+
+
+def _settings(task):
+    cfg = TrainConfig(steps=2, batch_size=4)
+    if task == "sr":
+        return SuperResolution(factor=4, model=FaceModel(**TINY_MODEL), train=cfg)
+    return Inpainting(mask="mouth", regions={"mouth": [58, 136, 62, 34]}, model=FaceModel(**TINY_MODEL), train=cfg)
+
+
+@pytest.mark.parametrize("task", ["sr", "inpaint"])
+@pytest.mark.parametrize("variant, losses", [
+    ("supervised", {"loss_sup"}), ("recon_only", {"loss_rec"}), ("aign", {"loss_rec", "loss_adv", "loss_d"})])
+def test_each_task_trains(faces, tmp_path, task, variant, losses):
+    seed_everything(0)
+    settings = _settings(task)
+    face_task = build_task(task, settings, 32, (19, 39, 140, 140))
+    generator, discriminator = face_task.build()
+    inputs = BatchStream(split_urls(faces / "shards", "inputs"), 4, collate_faces, shuffle=10)
+    memory = BatchStream(split_urls(faces / "big_nose", "memory"), 4, collate_faces, shuffle=10, seed=1)
+    before = [p.detach().clone() for p in generator.parameters()]
+    summary = train(face_task, generator, discriminator, inputs, memory, settings.train, variant,
+                    checkpoint=tmp_path / "ck.pt", fingerprint="f")
+    assert set(summary["final"]) == losses | {"loss_g"}
+    assert all(np.isfinite(v) for v in summary["final"].values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, generator.parameters(), strict=True))
+
+
+def test_super_resolution_starts_from_bicubic_and_reconstruction_sees_the_pooled_face():
+    generator = SuperResolutionGenerator(factor=4, width=8, blocks=1)
+    low = torch.rand(2, 3, 8, 8)
+    expected = F.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(generator(low), expected)
+    task = build_task("sr", _settings("sr"), 32, None)
+    batch = {"image": torch.rand(2, 3, 32, 32)}
+    perfect = {"face": batch["image"]}
+    assert task.reconstruction_loss(perfect, batch).item() == 0
+    shifted = {"face": batch["image"] + 0.1}
+    assert task.reconstruction_loss(shifted, batch).item() == pytest.approx(0.01, rel=1e-4)
+
+
+def test_inpainting_pastes_the_hole_into_the_known_face():
+    task = build_task("inpaint", _settings("inpaint"), 32, (19, 39, 140, 140))
+    batch = {"image": torch.rand(2, 3, 32, 32), "keys": ["a", "b"]}
+
+    def constant(known, mask):
+        return torch.full_like(known, 0.5)
+
+    pred = task.predict(constant, batch)
+    hole = pred["mask"].expand_as(batch["image"]) == 1
+    assert hole.any() and not hole.all()
+    assert torch.equal(pred["face"][~hole], batch["image"][~hole])
+    assert (pred["face"][hole] == 0.5).all()
+    # The reconstruction loss looks at the known pixels only: a generator right there scores 0 whatever it fills in.
+    right_outside = {**pred, "raw": torch.where(hole, torch.rand_like(pred["raw"]), batch["image"])}
+    assert task.reconstruction_loss(right_outside, batch).item() == pytest.approx(0, abs=1e-12)
+
+
+def test_attribute_rates_follow_the_filter():
+    rates = AttributeRates(["Big_Nose", "Male"])
+    rates.update(torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-2.0, -3.0]]))
+    assert rates.rate({"Big_Nose": 1}) == 0.5
+    assert rates.rate({"Big_Nose": 1, "Male": -1}) == 0.25
+    assert rates.rate({}) == 1.0
+
+
+def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
+    train_classifier([str(faces / "shards"), "classifier", "classifier.json"])
+    result = json.loads((tmp_path / "classifier.json").read_text())
+    assert set(result["accuracy"]) == {"Big_Nose", "Eyeglasses", "Smiling", "Male"}
+    assert result["test_faces"] == 8 and all(0 <= v <= 1 for v in result["accuracy"].values())
+    for task in ("sr", "inpaint"):
+        train_faces([task, "big_nose", str(faces / "shards"), str(faces / "big_nose"), f"{task}-model",
+                     f"{task}-train.json", f"{task}-live"])
+        evaluate_faces([task, "big_nose", str(faces / "shards"), "classifier", f"{task}-model", f"{task}-live",
+                        f"{task}.json", f"{task}-plots"])
+        metrics = json.loads((tmp_path / f"{task}.json").read_text())
+        assert metrics["experiment"] == f"{task}-big_nose" and metrics["samples"] == 8
+        assert metrics["region"] == ("hole" if task == "inpaint" else "face")
+        assert np.isfinite(metrics["psnr"]) and -1 <= metrics["ssim"] <= 1
+        assert set(metrics["attribute_rate"]["output"]) >= {"all", "big_nose"}
+        assert metrics["attribute_rate"]["output"]["all"] == 1.0
+        assert ("bicubic" in metrics) == (task == "sr")
+        samples = np.load(tmp_path / f"{task}-plots" / "samples.npz")
+        assert samples["output"].shape == (8, 32, 32, 3) and samples["output"].dtype == np.uint8
+        assert (tmp_path / f"{task}-plots" / "faces.png").stat().st_size > 1000
+
+
+def test_train_faces_refuses_a_mismatched_memory(faces, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
+    argv = ["sr", "big_nose", str(faces / "shards"), str(faces / "all"), "model", "train.json", "live"]
+    line = run_stage_error(train_faces, argv, capsys)
+    assert "manifest.json: holds memory set 'all', expected 'big_nose'" in line
+    assert_no_outputs("model", "train.json", "live")

@@ -1,0 +1,94 @@
+"""Face renderers (average pooling, the inpainting mask) and the image metrics, against hand-computed cases."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline.errors import ParamsError
+from pipeline.image_metrics import psnr, ssim
+from pipeline.render.faces import MaskMaker, average_pool, box_to_face, keep_known
+
+CROP = (19, 39, 140, 140)
+
+
+def test_average_pool_by_hand():
+    image = torch.arange(16.0).reshape(1, 1, 4, 4)
+    np.testing.assert_allclose(average_pool(image, 2)[0, 0].numpy(), [[2.5, 4.5], [10.5, 12.5]])
+    assert average_pool(image, 4).item() == 7.5
+
+
+def test_keep_known_keeps_known_pixels():
+    image = torch.rand(2, 3, 8, 8)
+    mask = torch.zeros(2, 1, 8, 8)
+    mask[:, :, 2:5, 3:7] = 1
+    rendered = keep_known(image, mask)
+    known = mask.expand_as(image) == 0
+    assert torch.equal(rendered[known], image[known])
+    assert (rendered[~known] == 0).all()
+
+
+def test_box_to_face_maps_the_crop():
+    # The crop box itself covers the whole face; a box half the crop's size at its centre maps to the centre.
+    assert box_to_face(CROP, CROP, 64) == (0, 0, 64, 64)
+    assert box_to_face((54, 74, 70, 70), CROP, 64) == (16, 16, 48, 48)
+    assert box_to_face((0, 0, 30, 50), CROP, 64) == (0, 0, 6, 6)  # clipped to the face
+
+
+def test_named_region_mask():
+    masks = MaskMaker("mouth", {"mouth": [54, 74, 70, 70]}, CROP, 64)(["a", "b"])
+    assert masks.shape == (2, 1, 64, 64)
+    assert masks[:, :, 16:48, 16:48].eq(1).all() and masks.sum() == 2 * 32 * 32
+
+
+def test_random_masks_are_repeatable_per_face_and_within_bounds():
+    make = MaskMaker("random", {}, CROP, 64, random_size=(0.25, 0.5))
+    keys = [f"{i:06d}" for i in range(50)]
+    first, again = make(keys), make(keys)
+    assert torch.equal(first, again)
+    boxes = {make.box_for(k) for k in keys}
+    assert len(boxes) > 40  # different faces, different holes
+    for x0, y0, x1, y1 in boxes:
+        assert 0 <= x0 < x1 <= 64 and 0 <= y0 < y1 <= 64
+        assert 16 <= x1 - x0 <= 32 and 16 <= y1 - y0 <= 32
+
+
+def test_mask_errors_name_the_param():
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.mask: found 'chin', expected random or one of"):
+        MaskMaker("chin", {"mouth": [58, 136, 62, 34]}, CROP, 64)
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.regions.hat: .* lies outside the crop box"):
+        MaskMaker("hat", {"hat": [0, 0, 10, 10]}, CROP, 64)
+
+
+def test_psnr_by_hand():
+    a = torch.zeros(2, 3, 4, 4)
+    b = a.clone()
+    b[1] += 0.1  # MSE 0.01 -> 20 dB
+    values = psnr(b, a)
+    assert math.isinf(values[0]) and values[0] > 0  # identical images
+    assert values[1].item() == pytest.approx(20.0)
+    region = torch.zeros(2, 1, 4, 4)
+    region[:, :, :2] = 1
+    c = a.clone()
+    c[:, :, 2:] = 0.5  # errors outside the region only
+    assert math.isinf(psnr(c, a, region=region)[0])
+    assert psnr(c, a, data_range=255.0)[0].item() == pytest.approx(10 * math.log10(255**2 / 0.125))
+
+
+def test_ssim_by_hand():
+    x = torch.rand(1, 3, 16, 16)
+    assert ssim(x, x).item() == pytest.approx(1.0)
+    # Constant images: only the luminance term is left, (2 mu_a mu_b + C1) / (mu_a^2 + mu_b^2 + C1).
+    a, b = torch.full((1, 1, 12, 12), 0.2), torch.full((1, 1, 12, 12), 0.6)
+    c1 = 0.01**2
+    assert ssim(a, b).item() == pytest.approx((2 * 0.2 * 0.6 + c1) / (0.2**2 + 0.6**2 + c1))
+    # A region keeps the windows (11 wide) centred inside it: noise in columns 11..15 is out of reach of the window
+    # centred on column 5 and inside the window centred on column 10.
+    noisy = x.clone()
+    noisy[..., :, 11:] = torch.rand(1, 3, 16, 5)
+    region = torch.zeros(1, 1, 16, 16)
+    region[..., :, 5] = 1
+    assert ssim(noisy, x, region=region).item() == pytest.approx(1.0)
+    region[..., :, 10] = 1
+    assert ssim(noisy, x, region=region).item() < 0.99
