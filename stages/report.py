@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import atomic_outputs, write_json
-from pipeline.errors import DataError
+from pipeline.errors import DataError, ParamsError
 from pipeline.figures import face_grid, grouped_bars
 from stages.common import load_params, stage_main
 
@@ -78,6 +78,8 @@ def load_faces(metrics_dir: Path, plots_dir: Path, experiments: Experiments) -> 
     faces = {}
     for task in FACE_TASKS:
         faces[task] = {}
+        if not getattr(experiments, task):
+            raise ParamsError(f"param experiments.{task}: empty, expected at least one memory set")
         for memory in getattr(experiments, task):
             path = metrics_dir / f"{task}-{memory}.json"
             if not path.is_file():
@@ -165,7 +167,7 @@ def main(argv):
         "experiments": {name: {"average": r["average"], "overall": r["overall"]} for name, r in pose.items()}
         | {name: {"depth": r["depth"], "motion": r["motion"]} for name, r in sfm.items()},
         "comparisons": comparisons(pose, sfm),
-        "faces": {task: face_summary(runs) for task, runs in faces.items() if runs}
+        "faces": {task: face_summary(runs) for task, runs in faces.items()}
         | {"classifier_accuracy": classifier["accuracy"]},
     }
     markdown = [f"# AIGN results{label}", ""]
@@ -193,8 +195,7 @@ def main(argv):
             summary_path, table_path, figure_path, sr_path, inpaint_path):
         write_json(summary_path, summary)
         for task, path in (("sr", sr_path), ("inpaint", inpaint_path)):
-            if faces[task]:
-                face_grid(path, face_rows(faces[task]), f"{FACE_TASKS[task]}: output per memory set{label}")
+            face_grid(path, face_rows(faces[task]), f"{FACE_TASKS[task]}: output per memory set{label}")
         table_path.write_text("\n".join(markdown))
         grouped_bars(figure_path, actions + ["average"],
                      {name: [r["per_action"][a]["p_mpjpe"] for a in actions] + [r["average"]["p_mpjpe"]]

@@ -18,6 +18,7 @@ from pipeline.shards import split_urls
 from pipeline.tasks.faces import FaceModel, Inpainting, SuperResolution, build_task, collate_faces
 from stages.evaluate_faces import main as evaluate_faces
 from stages.prepare_celeba import main as prepare_celeba
+from stages.report import main as report
 from stages.train_classifier import main as train_classifier
 from stages.train_faces import main as train_faces
 
@@ -140,3 +141,12 @@ def test_train_faces_refuses_a_mismatched_memory(faces, monkeypatch, tmp_path, c
     line = run_stage_error(train_faces, argv, capsys)
     assert "manifest.json: holds memory set 'all', expected 'big_nose'" in line
     assert_no_outputs("model", "train.json", "live")
+
+
+def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):
+    stage_dir()
+    (tmp_path / "faces").mkdir()
+    argv = ["s.json", "s.md", "s.png", "sr.png", "inpaint.png", "--faces", "faces", "faces", "c.json", "--", "p.json"]
+    line = run_stage_error(report, argv, capsys)
+    assert "faces/sr-all.json: missing, expected the metrics of experiment sr-all (run evaluate_sr@all)" in line
+    assert_no_outputs("s.json", "s.md", "s.png", "sr.png", "inpaint.png")
