@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from pipeline.batches import BatchStream
+from pipeline.errors import DataError
 from pipeline.shards import (
     ShardSet,
     decode_field,
@@ -147,3 +149,27 @@ def test_npy_with_objects_is_refused():
     np.save(raw, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         decode_field("x.npy", raw.getvalue())
+
+
+def test_manifest_and_split_errors_name_the_file(tmp_path):
+    with pytest.raises(DataError, match=r"manifest.json: missing, expected a shard folder written by a prepare"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(DataError, match=r"manifest.json: not valid JSON"):
+        read_manifest(tmp_path)
+    shards = ShardSet(tmp_path / "s")
+    for sample in _samples(3):
+        shards.write("test", sample)
+    shards.close()
+    with pytest.raises(DataError, match=r"manifest.json: no split 'memory', expected one of test"):
+        split_urls(tmp_path / "s", "memory")
+
+
+def test_a_split_smaller_than_a_batch_is_a_clear_error(tmp_path):
+    shards = ShardSet(tmp_path / "s")
+    for sample in _samples(3):
+        shards.write("test", sample)
+    shards.close()
+    stream = BatchStream(split_urls(tmp_path / "s", "test"), 4, lambda samples: samples, shuffle=0)
+    with pytest.raises(DataError, match=r"test-000000.tar: fewer samples than one batch of 4 in this split"):
+        next(stream)
