@@ -91,9 +91,9 @@ def save_classifier(folder: Path, model: AttributeClassifier, info: dict) -> Non
     (folder / "model.json").write_text(json.dumps(info, indent=2) + "\n")
 
 
-def load_classifier(folder: Path) -> tuple[AttributeClassifier, list[str], list[int]]:
+def load_classifier(folder: Path) -> tuple[AttributeClassifier, list[str]]:
     info = json.loads((folder / "model.json").read_text())
     model = AttributeClassifier(info["size"], len(info["attributes"]), info["width"])
     model.load_state_dict(torch.load(folder / "classifier.pt", map_location="cpu"))
     model.eval()
-    return model, info["attributes"], info["columns"]
+    return model, info["attributes"]

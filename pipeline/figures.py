@@ -108,8 +108,12 @@ def depth_grid(path: Path, images: np.ndarray, pred: np.ndarray, gt: np.ndarray,
 
 
 def face_grid(path: Path, rows: dict[str, np.ndarray], title: str) -> None:
-    """One row per entry of `rows` (label -> (N, S, S, 3) uint8 BGR faces), the same faces in every column."""
+    """One row per entry of `rows` (label -> (N, s, s, 3) uint8 BGR faces), the same faces in every column; smaller
+    faces (a low-resolution input) are shown enlarged to the largest size, pixel for pixel."""
     n = len(next(iter(rows.values())))
+    size = max(faces.shape[1] for faces in rows.values())
+    rows = {label: faces.repeat(size // faces.shape[1], 1).repeat(size // faces.shape[2], 2)
+            for label, faces in rows.items()}
     fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n + 1.2, 1.15 * len(rows) + 0.4), squeeze=False)
     for r, (label, faces) in enumerate(rows.items()):
         for i in range(n):

@@ -69,7 +69,7 @@ def main(argv):
     generator, _ = task.build()
     generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
     generator.eval()
-    classifier, attributes, columns = load_classifier(args.classifier)
+    classifier, attributes = load_classifier(args.classifier)
     judged = {name: wanted for name, wanted in memory_sets.items() if all(a in attributes for a in wanted)}
     if args.memory_set not in judged:
         print(f"note: the attribute classifier does not know every attribute of memory set {args.memory_set} "
@@ -109,10 +109,8 @@ def main(argv):
         write_json(metrics, result)
         plots.mkdir()
         np.savez_compressed(plots / "samples.npz", **shown)
-        size = shown["truth"].shape[1]
-        rows = {"input": shown["input"].repeat(size // shown["input"].shape[1], 1).repeat(
-            size // shown["input"].shape[2], 2), "output": shown["output"], "ground truth": shown["truth"]}
-        face_grid(plots / "faces.png", rows, f"{experiment}: test faces")
+        face_grid(plots / "faces.png", {"input": shown["input"], "output": shown["output"],
+                                        "ground truth": shown["truth"]}, f"{experiment}: test faces")
         training_curves(plots / "training.png", args.live, f"{experiment} training losses", info["log_every"])
     print(f"evaluate_{experiment}: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.3f}"
           + (f" (bicubic {result['bicubic']['psnr']:.2f} dB)" if args.task == "sr" else "")

@@ -130,9 +130,7 @@ def face_table(task: str, rows: dict[str, dict]) -> str:
 def face_rows(results: dict[str, tuple]) -> dict[str, np.ndarray]:
     """Grid rows: the input, each memory set's output, the ground truth (the same test faces)."""
     first = next(iter(results.values()))[1]
-    size = first["truth"].shape[1]
-    factor = size // first["input"].shape[1]
-    rows = {"input": first["input"].repeat(factor, 1).repeat(factor, 2)}
+    rows = {"input": first["input"]}
     rows |= {f"memory: {memory}": samples["output"] for memory, (_, samples) in results.items()}
     rows["ground truth"] = first["truth"]
     return rows

@@ -71,7 +71,20 @@ def collate_faces(samples: list[dict]) -> dict:
             "keys": [s["__key__"] for s in samples]}
 
 
-class SuperResolutionTask:
+class FaceTask:
+    """What both face tasks share: predictions are dicts with the full `face`, judged against memory faces."""
+
+    def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
+        return F.mse_loss(pred["face"], batch["image"])
+
+    def fake(self, pred: dict) -> torch.Tensor:
+        return pred["face"]
+
+    def real(self, memory: dict) -> torch.Tensor:
+        return memory["image"]
+
+
+class SuperResolutionTask(FaceTask):
     def __init__(self, settings: SuperResolution, size: int):
         if size % settings.factor:
             raise ParamsError(f"param faces.sr.factor: {settings.factor} does not divide the face size {size} "
@@ -93,22 +106,13 @@ class SuperResolutionTask:
     def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
         return F.mse_loss(average_pool(pred["face"], self.settings.factor), self.observe(batch))
 
-    def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
-        return F.mse_loss(pred["face"], batch["image"])
-
-    def fake(self, pred: dict) -> torch.Tensor:
-        return pred["face"]
-
-    def real(self, memory: dict) -> torch.Tensor:
-        return memory["image"]
-
     def baseline(self, batch: dict) -> torch.Tensor:
         """Bicubic upsampling of the input, the classical answer."""
         return F.interpolate(self.observe(batch), scale_factor=self.settings.factor, mode="bicubic",
                              align_corners=False)
 
 
-class InpaintingTask:
+class InpaintingTask(FaceTask):
     def __init__(self, settings: Inpainting, size: int, crop_box):
         self.settings, self.size = settings, size
         self.masks = MaskMaker(settings.mask, settings.regions, crop_box, size, settings.random_size)
@@ -133,15 +137,6 @@ class InpaintingTask:
     def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
         known_share = (1 - pred["mask"]).mean().clamp(min=1e-6)
         return F.mse_loss(keep_known(pred["raw"], pred["mask"]), pred["known"]) / known_share
-
-    def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
-        return F.mse_loss(pred["face"], batch["image"])
-
-    def fake(self, pred: dict) -> torch.Tensor:
-        return pred["face"]
-
-    def real(self, memory: dict) -> torch.Tensor:
-        return memory["image"]
 
 
 def build_task(name: str, settings, size: int, crop_box):
