@@ -8,9 +8,10 @@ turns predictions and memory samples into discriminator inputs. The variant pick
     recon_only:  w_rec * L_rec                       (renderer only)
     aign:        w_rec * L_rec + w_adv * L_adv(D)    (renderer + adversarial prior from the unpaired memory)
 
-The loop owns seeding and determinism, device choice (CUDA when present, bf16 autocast there), checkpoints with an
-automatic resume that reaches the same final weights as an uninterrupted run, a NaN guard, dvclive logging of every
-loss and a rich progress bar.
+The loop owns seeding and determinism, device choice (CUDA when present: bf16 autocast, channels-last), data
+parallelism over torchrun's processes (DDP around the generator and the discriminator; rank 0 alone writes),
+checkpoints with an automatic resume that reaches the same final weights as an uninterrupted run (and resumes under
+another number of processes), a NaN guard, dvclive logging of every loss and a rich progress bar.
 """
 
 import os
@@ -23,7 +24,9 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
+from rich.console import Console
 
+from pipeline import distributed
 from pipeline.batches import BatchStream
 from pipeline.errors import ParamsError, UserError
 from pipeline.gan import GanLoss, discriminator_loss, generator_loss, gradient_penalty
@@ -82,12 +85,26 @@ def seed_everything(seed: int) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def _to_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
+    """Copy a batch to `device` (asynchronously from pinned memory); images in channels-last layout if asked."""
+    out = {}
+    for key, value in batch.items():
+        if isinstance(value, torch.Tensor):
+            value = value.to(device, non_blocking=True)
+            if channels_last and value.dim() == 4:
+                value = value.contiguous(memory_format=torch.channels_last)
+        out[key] = value
+    return out
 
 
-def _to_device(batch: dict, device: torch.device) -> dict:
-    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+def _prepare(module: torch.nn.Module, world: distributed.World, device: torch.device,
+             runtime: distributed.Runtime, broadcast_buffers: bool) -> torch.nn.Module:
+    """Move `module` to `device`; return what the loop calls: the module, wrapped in DDP and compiled if asked."""
+    module.to(device)
+    if runtime.channels_last and device.type == "cuda":
+        module.to(memory_format=torch.channels_last)
+    wrapped = distributed.wrap(module, world, device, broadcast_buffers=broadcast_buffers)
+    return torch.compile(wrapped) if runtime.compile else wrapped
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -99,45 +116,60 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module | None, inputs: BatchStream,
           memory: BatchStream | None, cfg: TrainConfig, variant: Variant, *, checkpoint: Path, fingerprint: str,
-          log_dir: Path | None = None, name: str = "train") -> dict:
+          log_dir: Path | None = None, name: str = "train", world: distributed.World = distributed.SINGLE,
+          device: torch.device | None = None, runtime: distributed.Runtime | None = None) -> dict:
     """Train `generator` (and `discriminator` for aign) for `cfg.steps` steps; returns a summary of the run.
 
     `checkpoint` is written every `cfg.checkpoint_every` steps; if it exists with the same `fingerprint` (a digest of
-    everything that determines the run) training resumes from it, otherwise it starts over.
+    everything that determines the run) training resumes from it, otherwise it starts over. In a distributed run
+    (`world`, from `distributed.start`) the streams hold this process's share of each global batch of
+    `cfg.batch_size` samples; rank 0 reads and writes the checkpoint and the logs.
     """
     if variant not in VARIANTS:
         raise ParamsError(f"variant {variant!r}: expected one of {', '.join(VARIANTS)}")
     adversarial = variant == "aign"
     if adversarial and (discriminator is None or memory is None):
         raise ValueError("the aign variant needs a discriminator and a memory stream")
-    device = pick_device()
+    if world.distributed and adversarial and cfg.gan_loss == "wgan-gp":
+        raise ParamsError("gan_loss wgan-gp: its gradient penalty needs double backward, which DistributedDataParallel "
+                          "does not support; use lsgan or nonsaturating with runtime.processes > 1")
+    device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    runtime = runtime or distributed.Runtime()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    generator.to(device)
+    channels_last = runtime.channels_last and device.type == "cuda"
+    g_run = _prepare(generator, world, device, runtime, broadcast_buffers=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=cfg.betas)
-    opt_d = None
+    d_run = opt_d = None
     if adversarial:
-        discriminator.to(device)
+        d_run = _prepare(discriminator, world, device, runtime, broadcast_buffers=False)
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     gp_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 
     start = 0
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state["fingerprint"] == fingerprint:
-            generator.load_state_dict(state["generator"])
-            opt_g.load_state_dict(state["opt_g"])
-            if adversarial:
-                discriminator.load_state_dict(state["discriminator"])
-                opt_d.load_state_dict(state["opt_d"])
-                memory.restore(state["memory"])
-            inputs.restore(state["inputs"])
-            torch.set_rng_state(state["rng"])
-            gp_rng.set_state(state["gp_rng"])
-            start = state["step"]
+    state = None
+    if world.main and checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        state = state if state["fingerprint"] == fingerprint else None
+    if world.distributed:  # rank 0's checkpoint, whatever the other nodes' disks hold
+        shared = [state]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        state = shared[0]
+    if state is not None:
+        generator.load_state_dict(state["generator"])
+        opt_g.load_state_dict(state["opt_g"])
+        if adversarial:
+            discriminator.load_state_dict(state["discriminator"])
+            opt_d.load_state_dict(state["opt_d"])
+            memory.restore(state["memory"])
+        inputs.restore(state["inputs"])
+        torch.set_rng_state(state["rng"])
+        gp_rng.set_state(state["gp_rng"])
+        start = state["step"]
+        if world.main:
             print(f"{name}: resuming from step {start} ({checkpoint})")
 
     live = None
-    if log_dir is not None:
+    if log_dir is not None and world.main:
         from dvclive import Live  # imported here: dvclive is slow to import and only training logs
 
         live = Live(str(log_dir), resume=start > 0, save_dvc_exp=False, dvcyaml=None, report=None)
@@ -147,23 +179,26 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     if adversarial:
         discriminator.train()
     losses: dict[str, float] = {}
-    timed_samples, timed_seconds = 0, 0.0
-    with StageProgress(name, cfg.steps) as progress:
+    timed_samples, timed_seconds, waited_seconds = 0, 0.0, 0.0
+    console = None if world.main else Console(quiet=True)
+    with StageProgress(name, cfg.steps, console) as progress:
         progress.step(start)
         for step in range(start, cfg.steps):
             tick = time.perf_counter()
-            batch = _to_device(next(inputs), device)
+            batch = _to_device(next(inputs), device, channels_last)
+            waited = time.perf_counter() - tick
             logs = {}
             if adversarial:
                 with torch.no_grad(), autocast:  # G does not change during D's updates: predict once
                     fake = task.fake(task.predict(generator, batch)).float()
                 for _ in range(cfg.d_steps):  # each D update sees a fresh memory batch
-                    real = task.real(_to_device(next(memory), device))
+                    fetch = time.perf_counter()
+                    real = task.real(_to_device(next(memory), device, channels_last))
+                    waited += time.perf_counter() - fetch
                     with autocast:
-                        loss_d = discriminator_loss(cfg.gan_loss, discriminator(real).float(),
-                                                    discriminator(fake).float())
+                        loss_d = discriminator_loss(cfg.gan_loss, d_run(real).float(), d_run(fake).float())
                     if cfg.gan_loss == "wgan-gp":
-                        loss_d = loss_d + cfg.gp_weight * gradient_penalty(discriminator, real, fake, gp_rng)
+                        loss_d = loss_d + cfg.gp_weight * gradient_penalty(d_run, real, fake, gp_rng)
                     _check_finite("loss_d", loss_d, step)
                     opt_d.zero_grad(set_to_none=True)
                     loss_d.backward()
@@ -171,7 +206,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
                 logs["loss_d"] = loss_d.item()
 
             with autocast:
-                prediction = task.predict(generator, batch)
+                prediction = task.predict(g_run, batch)
                 if variant == "supervised":
                     terms = {"loss_sup": task.supervised_loss(prediction, batch)}
                     weights = {"loss_sup": cfg.w_sup}
@@ -179,7 +214,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
                     terms = {"loss_rec": task.reconstruction_loss(prediction, batch)}
                     weights = {"loss_rec": cfg.w_rec}
                     if adversarial:
-                        terms["loss_adv"] = generator_loss(cfg.gan_loss, discriminator(task.fake(prediction)).float())
+                        terms["loss_adv"] = generator_loss(cfg.gan_loss, d_run(task.fake(prediction)).float())
                         weights["loss_adv"] = cfg.w_adv
                 loss_g = sum(weights[k] * v.float() for k, v in terms.items())
             _check_finite("loss_g", loss_g, step)
@@ -192,13 +227,14 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             if step > start:  # the first step of a run warms up caches and workers
                 timed_samples += cfg.batch_size
                 timed_seconds += time.perf_counter() - tick
+                waited_seconds += waited
             progress.advance(cfg.batch_size)
             progress.step()
             if live is not None and (step + 1) % cfg.log_every == 0:
                 for key, value in logs.items():
                     live.log_metric(f"train/{key}", value)
                 live.next_step()
-            if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+            if world.main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
                 _save_checkpoint(checkpoint, {
                     "fingerprint": fingerprint, "step": step + 1,
                     "generator": generator.state_dict(), "opt_g": opt_g.state_dict(),
@@ -212,7 +248,9 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     return {
         "steps": cfg.steps,
         "device": device.type,
+        "processes": world.size,
         "train_samples_per_s": round(timed_samples / timed_seconds, 1) if timed_seconds else None,
+        "data_wait_share": round(waited_seconds / timed_seconds, 4) if timed_seconds else None,
         "final": {k: round(v, 6) for k, v in losses.items()},
     }
 

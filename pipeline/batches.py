@@ -11,6 +11,9 @@ from pipeline.shards import open_shards
 class BatchStream:
     """Batches of `batch_size` samples, epoch after epoch; epoch e is shuffled with seed `seed + e`.
 
+    In a distributed run each process streams its own share of the samples (`open_shards(by_node=True)`), so
+    `batch_size` is the per-process batch and every rank takes the same number of batches per step.
+
     `state()` is (epoch, batches taken in it); `restore(state)` rebuilds that epoch and skips what was taken, so an
     interrupted run sees the same batches as an uninterrupted one.
     """
@@ -23,7 +26,7 @@ class BatchStream:
         self._iterator: Iterator | None = None
 
     def _open(self) -> Iterator:
-        dataset = open_shards(self.urls, shuffle=self.shuffle, seed=self.seed + self.epoch)
+        dataset = open_shards(self.urls, shuffle=self.shuffle, seed=self.seed + self.epoch, by_node=True)
         dataset = dataset.batched(self.batch_size, collation_fn=self.collate, partial=False)  # full batches only
         loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=self.num_workers,
                                              pin_memory=torch.cuda.is_available(),

@@ -7,6 +7,7 @@ webdataset splits a member name at the first dot of its basename into key and fi
 
 import hashlib
 import io
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -206,13 +207,44 @@ def read_manifest(folder: str | os.PathLike) -> dict:
         raise DataError(f"{path}: not valid JSON ({err}); rerun the prepare stage that wrote it") from None
 
 
-def split_urls(folder: str | os.PathLike, split: str) -> list[str]:
-    """Local paths of a split's shards, in manifest order."""
+def split_urls(folder: str | os.PathLike, split: str, url: str = "{path}") -> list[str]:
+    """URLs of a split's shards, in manifest order: `url` with `{path}` replaced by each shard's local path
+    (`"{path}"` itself, or e.g. `"pipe:cat {path}"`, `"pipe:aws s3 cp s3://bucket/{path} -"`)."""
     folder = Path(folder)
     splits = read_manifest(folder)["splits"]
     if split not in splits:
         raise DataError(f"{folder / MANIFEST}: no split {split!r}, expected one of {', '.join(splits)}")
-    return [str(folder / s["file"]) for s in splits[split]["shards"]]
+    return [url.format(path=folder / s["file"]) for s in splits[split]["shards"]]
+
+
+def _reader_slot(by_node: bool) -> tuple[int, int]:
+    """(index, count) of this reader among all readers: DataLoader workers, times torch.distributed ranks when
+    `by_node`."""
+    rank, world_size, worker, workers = wds.utils.pytorch_worker_info()
+    if not by_node:
+        rank, world_size = 0, 1
+    return rank * workers + worker, world_size * workers
+
+
+def _partition_shards(shard_count: int, by_node: bool):
+    """Whole shards per reader (`wds.split_by_node`, then `wds.split_by_worker`) when every reader gets one."""
+    def split(src):
+        if shard_count < _reader_slot(by_node)[1]:
+            yield from src
+        elif by_node:
+            yield from wds.split_by_worker(wds.split_by_node(src))
+        else:
+            yield from wds.split_by_worker(src)
+    return split
+
+
+def _partition_samples(shard_count: int, by_node: bool):
+    """With fewer shards than readers, every reader opens every shard and keeps every count-th sample (before
+    decoding, so each reader decodes only its share)."""
+    def split(src):
+        index, count = _reader_slot(by_node)
+        yield from src if shard_count >= count else itertools.islice(src, index, None, count)
+    return split
 
 
 def open_shards(
@@ -221,21 +253,26 @@ def open_shards(
     shuffle: int = 0,
     seed: int = 0,
     transform: Callable[[dict], dict] | None = None,
+    by_node: bool = False,
 ) -> wds.WebDataset:
     """A streaming dataset over shards: local paths, `pipe:` commands or any URL webdataset opens.
 
-    Shards are split over nodes (torch.distributed ranks) and over DataLoader workers; `shuffle` > 0 shuffles the
-    shard order and then samples in a buffer of that size, both seeded by `seed` (the same order every run). A node
-    or worker that receives no shard yields nothing instead of failing, so a small split works with any worker count.
+    Each reader (DataLoader worker; and torch.distributed rank when `by_node`, for training) gets a disjoint share:
+    whole shards when there are at least as many shards as readers, every n-th sample otherwise, so a split stored
+    in one shard still feeds every worker and rank. Without `by_node` (evaluation) this process reads every sample.
+    `shuffle` > 0 shuffles the shard order and then samples in a buffer of that size, both seeded by `seed` (the
+    same order every run and on every rank).
     """
+    urls = [urls] if isinstance(urls, str) else list(urls)
     dataset = wds.WebDataset(
         urls,
         shardshuffle=shuffle if shuffle > 0 else False,
         seed=seed,
-        nodesplitter=wds.split_by_node,
-        workersplitter=wds.split_by_worker,
+        nodesplitter=_partition_shards(len(urls), by_node),
+        workersplitter=None,
         empty_check=False,
     )
+    dataset = dataset.compose(_partition_samples(len(urls), by_node))
     if shuffle > 0:
         dataset = dataset.shuffle(shuffle, seed=seed)
     dataset = dataset.map(decode_sample)

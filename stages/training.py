@@ -1,4 +1,4 @@
-"""What the train_<task> stages share: streams from shards, resumable training, atomic outputs."""
+"""What the train_<task> stages share: streams from shards, resumable and distributed training, atomic outputs."""
 
 import hashlib
 import json
@@ -7,10 +7,13 @@ from pathlib import Path
 
 import torch
 
+from pipeline import distributed
 from pipeline.aign import TrainConfig, train
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import BatchStream
+from pipeline.errors import ParamsError
 from pipeline.shards import read_manifest, split_urls
+from stages.common import load_params
 
 CHECKPOINTS = Path("data/checkpoints")
 
@@ -25,17 +28,31 @@ def run_training(experiment: str, variant: str, task, generator, discriminator, 
                  outputs: tuple[Path, Path, Path]) -> None:
     """Train, then write the generator and `model_info` (model dir), the run summary (metrics json) and the
     dvclive logs. Checkpoints and logs live in data/checkpoints/<experiment>/ until the run succeeds, so an
-    interrupted run resumes when everything in `determined_by` is unchanged."""
-    inputs = BatchStream(split_urls(shards, "inputs"), cfg.batch_size, collate_inputs, shuffle=cfg.shuffle,
+    interrupted run resumes when everything in `determined_by` is unchanged (under any number of processes).
+
+    The params section `runtime` says how: with `processes` > 1 this stage relaunches itself under torchrun and each
+    process trains on its share of every global batch of `cfg.batch_size`; rank 0 alone writes.
+    """
+    runtime = load_params("runtime", distributed.Runtime)
+    distributed.relaunch_under_torchrun(runtime)
+    world, device = distributed.start()
+    if cfg.batch_size % world.size:
+        raise ParamsError(f"param batch_size: {cfg.batch_size} does not split evenly over {world.size} processes; "
+                          "make it a multiple of the number of processes")
+    batch = cfg.batch_size // world.size
+    inputs = BatchStream(split_urls(shards, "inputs", runtime.shard_url), batch, collate_inputs, shuffle=cfg.shuffle,
                          seed=cfg.seed, num_workers=cfg.num_workers)
-    memory = BatchStream(split_urls(memory_shards, "memory"), cfg.batch_size, collate_memory, shuffle=cfg.shuffle,
-                         seed=cfg.seed + 10_000, num_workers=cfg.num_workers)
+    memory = BatchStream(split_urls(memory_shards, "memory", runtime.shard_url), batch, collate_memory,
+                         shuffle=cfg.shuffle, seed=cfg.seed + 10_000, num_workers=cfg.num_workers)
     scratch = CHECKPOINTS / experiment
     digest = fingerprint(variant, cfg, *determined_by, read_manifest(shards)["splits"],
                          read_manifest(memory_shards)["splits"])
     summary = train(task, generator, discriminator, inputs, memory, cfg, variant,
                     checkpoint=scratch / "checkpoint.pt", fingerprint=digest, log_dir=scratch / "live",
-                    name=f"train_{experiment}")
+                    name=f"train_{experiment}", world=world, device=device, runtime=runtime)
+    distributed.stop()
+    if not world.main:
+        return
     with atomic_outputs(*outputs) as (model_dir, metrics, live):
         model_dir.mkdir()
         torch.save(generator.state_dict(), model_dir / "generator.pt")
@@ -43,5 +60,6 @@ def run_training(experiment: str, variant: str, task, generator, discriminator, 
         write_json(metrics, {"experiment": experiment, **summary})
         shutil.copytree(scratch / "live", live)
     shutil.rmtree(scratch)
-    print(f"train_{experiment}: {summary['steps']} steps on {summary['device']}, "
-          f"{summary['train_samples_per_s']} samples/s")
+    print(f"train_{experiment}: {summary['steps']} steps on {summary['processes']} x {summary['device']}, "
+          f"{summary['train_samples_per_s']} samples/s, {100 * (summary['data_wait_share'] or 0):.0f}% of it "
+          "waiting for data")

@@ -1,0 +1,173 @@
+"""Distributed training: a 2-process gloo DDP run of a real training stage on the CPU, and per-rank data shares."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from conftest import REPO, load_repo_params
+
+from pipeline.distributed import Runtime
+from pipeline.errors import ParamsError
+from pipeline.pose_basis import BasisAccumulator
+from pipeline.shards import ShardSet, iterate_split, open_shards, split_urls
+
+# Runs a training stage under torchrun with spies: every rank saves its final parameters and lists what it wrote.
+SPY = """
+import json, os, sys
+from pathlib import Path
+import torch
+import pipeline.aign as aign
+import stages.training as training
+from stages import train_pose
+
+rank, out = os.environ["RANK"], Path(sys.argv[1])
+writes = []
+real_train, real_save, real_outputs = aign.train, aign._save_checkpoint, training.atomic_outputs
+
+def train(task, generator, discriminator, *args, **kwargs):
+    summary = real_train(task, generator, discriminator, *args, **kwargs)
+    torch.save({"generator": dict(generator.named_parameters()),
+                "discriminator": dict(discriminator.named_parameters())}, out / f"params-rank{rank}.pt")
+    return summary
+
+def save_checkpoint(path, state):
+    writes.append(str(path))
+    real_save(path, state)
+
+def outputs(*paths):
+    writes.extend(map(str, paths))
+    return real_outputs(*paths)
+
+training.train, aign._save_checkpoint, training.atomic_outputs = train, save_checkpoint, outputs
+train_pose.main(sys.argv[2:])
+(out / f"writes-rank{rank}.json").write_text(json.dumps(writes))
+"""
+
+
+@pytest.fixture(scope="module")
+def pose_work(h36m_root, tmp_path_factory):
+    from stages.prepare_h36m import main as prepare_h36m
+
+    work = tmp_path_factory.mktemp("ddp")
+    params = load_repo_params()
+    params["h36m"] |= {"root": str(h36m_root), "stride": 2,
+                       "splits": {"inputs": ["S1", "S5"], "memory": ["S7"], "test": ["S9"]}}
+    params["pose"]["model"] = {"width": 8, "input_size": 16, "render_size": 16, "disc_hidden": 16}
+    params["pose"]["train"] |= {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}
+    params["runtime"]["processes"] = 2
+    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    env = dict(os.environ, AIGN_PARAMS=str(work / "params.yaml"))
+    os.environ["AIGN_PARAMS"] = str(work / "params.yaml")
+    try:
+        prepare_h36m([str(work / "shards"), str(work / "metrics.json")])
+    finally:
+        del os.environ["AIGN_PARAMS"]
+    accumulator = BasisAccumulator()
+    accumulator.update(np.stack([s["pose3d.npy"] for s in iterate_split(work / "shards", "memory")]))
+    accumulator.fit(6).save(work / "basis.npz")
+    return work, env
+
+
+def test_two_process_ddp_training_stage(pose_work):
+    work, env = pose_work
+    out = work / "spy"
+    out.mkdir()
+    args = ["aign", "shards", "basis.npz", "model", "train.json", "live"]
+    # runtime.processes: 2 makes the stage relaunch itself under torchrun; the spy runs in each of its processes
+    spy = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "--no-python",
+           sys.executable, "-c", SPY, str(out), *args]
+    result = subprocess.run(spy, cwd=work, env=env | {"PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    ranks = [torch.load(out / f"params-rank{r}.pt") for r in (0, 1)]
+    for net in ("generator", "discriminator"):
+        assert ranks[0][net].keys() == ranks[1][net].keys()
+        for name, value in ranks[0][net].items():
+            assert torch.equal(value, ranks[1][net][name]), f"{net}.{name} differs between the ranks"
+
+    writes = [json.loads((out / f"writes-rank{r}.json").read_text()) for r in (0, 1)]
+    assert writes[1] == []
+    assert any(w.endswith("checkpoint.pt") for w in writes[0]) and "model" in writes[0]
+    summary = json.loads((work / "train.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] == 4
+    assert (work / "model" / "generator.pt").is_file()
+    assert (work / "live" / "plots" / "metrics" / "train" / "loss_g.tsv").is_file()
+    assert not (work / "data" / "checkpoints" / "pose-aign").exists()  # scratch removed after success
+
+
+def test_stage_relaunches_itself_and_resumes_under_another_world_size(pose_work):
+    """A 1-process run interrupted after its first checkpoint resumes under 2 processes (the params switch)."""
+    work, env = pose_work
+    one = dict(yaml.safe_load((work / "params.yaml").read_text()))
+    one["runtime"]["processes"] = 1
+    (work / "one.yaml").write_text(yaml.safe_dump(one))
+    args = ["recon_only", "shards", "basis.npz", "model-r", "train-r.json", "live-r"]
+    interrupted = ("import sys, pipeline.aign as a\n"
+                   "real = a._save_checkpoint\n"
+                   "def save(path, state):\n"
+                   "    real(path, state)\n"
+                   "    sys.exit(3)\n"
+                   "a._save_checkpoint = save\n"
+                   "from stages.train_pose import main\n"
+                   f"main({args!r})\n")
+    first = subprocess.run([sys.executable, "-c", interrupted], cwd=work, capture_output=True, text=True,
+                           env=env | {"AIGN_PARAMS": str(work / "one.yaml"), "PYTHONPATH": str(REPO)}, timeout=300)
+    assert first.returncode == 3, first.stderr[-3000:]
+    assert (work / "data" / "checkpoints" / "pose-recon_only" / "checkpoint.pt").is_file()
+
+    second = subprocess.run([sys.executable, "-m", "stages.train_pose", *args], cwd=work, capture_output=True,
+                            text=True, env=env | {"PYTHONPATH": str(REPO)}, timeout=300)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "relaunching under torchrun with 2 processes" in second.stdout
+    assert "resuming from step 2" in second.stdout
+    assert json.loads((work / "train-r.json").read_text())["processes"] == 2
+
+
+def _write(folder, count, max_samples):
+    shards = ShardSet(folder, max_samples=max_samples)
+    for i in range(count):
+        shards.write("inputs", {"__key__": f"s{i:03d}", "value.npy": np.array([i])})
+    shards.close()
+
+
+@pytest.mark.parametrize("count, max_samples", [(10, 100), (12, 3)])  # one shard (sample split), four (shard split)
+def test_every_rank_reads_a_disjoint_share(tmp_path, monkeypatch, count, max_samples):
+    _write(tmp_path / "s", count, max_samples)
+    urls = split_urls(tmp_path / "s", "inputs")
+    shares = []
+    for rank in (0, 1):
+        monkeypatch.setenv("RANK", str(rank))
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        shares.append({s["__key__"] for s in open_shards(urls, shuffle=5, seed=3, by_node=True)})
+        # evaluation reads are not split
+        assert len(list(open_shards(urls))) == count
+    assert shares[0] and shares[1] and not shares[0] & shares[1]
+    assert shares[0] | shares[1] == {f"s{i:03d}" for i in range(count)}
+
+
+def test_every_worker_reads_a_disjoint_share_of_one_shard(tmp_path):
+    _write(tmp_path / "s", 9, 100)
+    dataset = open_shards(split_urls(tmp_path / "s", "inputs"), by_node=True)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2)
+    keys = [s["__key__"] for s in loader]
+    assert sorted(keys) == [f"s{i:03d}" for i in range(9)]
+
+
+def test_training_reads_through_pipe_urls(tmp_path):
+    _write(tmp_path / "s", 5, 2)
+    urls = split_urls(tmp_path / "s", "inputs", "pipe:cat {path}")
+    assert all(url.startswith("pipe:cat ") and url.endswith(".tar") for url in urls)
+    assert sorted(int(s["value.npy"][0]) for s in open_shards(urls, by_node=True)) == list(range(5))
+
+
+def test_runtime_params_are_checked():
+    with pytest.raises(ParamsError, match="runtime.shard_url"):
+        Runtime(shard_url="s3://bucket/x.tar").check("runtime")
+    with pytest.raises(ParamsError, match="runtime.processes"):
+        Runtime(processes=0).check("runtime")
