@@ -66,14 +66,17 @@ def training_curves(path: Path, live_dir: Path, title: str, log_every: int = 1) 
     plt.close(fig)
 
 
-def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], ylabel: str, title: str) -> None:
-    """Bars per group (e.g. actions) for each series (e.g. methods)."""
+def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], ylabel: str, title: str, *,
+                 log: bool = False) -> None:
+    """Bars per group (e.g. actions) for each series (e.g. methods); `log` for a logarithmic value axis."""
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups)), 3.6))
     width = 0.8 / max(len(series), 1)
     x = np.arange(len(groups))
     for i, (name, values) in enumerate(series.items()):
         ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, label=name)
     ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
+    if log:
+        ax.set_yscale("log")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)

@@ -11,9 +11,14 @@ from pipeline.config import parse
 from pipeline.errors import ParamsError, UserError
 
 
+def params_path() -> Path:
+    """params.yaml, or the file $AIGN_PARAMS names (tests)."""
+    return Path(os.environ.get("AIGN_PARAMS", "params.yaml"))
+
+
 def load_params(section: str, cls):
     """The dotted `section` of params.yaml (or of $AIGN_PARAMS), validated into dataclass `cls`."""
-    path = Path(os.environ.get("AIGN_PARAMS", "params.yaml"))
+    path = params_path()
     try:
         params = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:

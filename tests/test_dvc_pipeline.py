@@ -31,6 +31,7 @@ TINY = {
              "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}},
     "sfm": {"model": {"width": 8, "disc_width": 8},
             "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
+    "bench": {"samples": 20, "batches": 2, "steps": 2, "renderer_reps": 2},
 }
 MEMORY_SETS = {"all": {}, "big_nose": {"Big_Nose": 1}, "male": {"Male": 1}}  # replaces the default sets
 STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
@@ -65,6 +66,7 @@ def repo(tmp_path_factory):
     for folder in ("pipeline", "stages"):
         shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copytree(REPO / "bench", repo / "bench")
     params = _merge(yaml.safe_load((REPO / "params.yaml").read_text()), TINY)
     params["celeba"]["memory_sets"] = MEMORY_SETS
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -111,6 +113,42 @@ def test_repro_builds_every_stage_then_nothing(repo):
 
     again = _run(repo, "repro")
     assert _ran(again) == [] and "Data and pipelines are up to date" in again
+    assert _run(repo, "status").strip() == "Data and pipelines are up to date."
+
+
+BENCH_FIELDS = {"raw_samples_per_s", "prepare_samples_per_s", "loader_samples_per_s_0_workers",
+                "loader_samples_per_s_2_workers", "train_step_samples_per_s", "renderer_share", "peak_memory_mib",
+                "loader_vs_raw", "loader_vs_step", "batch_size"}
+
+
+@pytest.mark.slow
+def test_bench_stage_runs_only_when_asked_and_measures_every_task(repo):
+    assert not (repo / "metrics/bench.json").exists()  # the default repro above did not run it
+    assert _ran(_run(repo, "repro", "bench/dvc.yaml")) == ["bench"]
+    bench = json.loads((repo / "metrics/bench.json").read_text())
+    assert bench["device"] == "cpu" and bench["torch_threads"] >= 1
+    assert set(bench["tasks"]) == {"pose", "sfm", "sr", "inpaint"}
+    for task, result in bench["tasks"].items():
+        assert set(result) == BENCH_FIELDS, task
+        assert all(value > 0 for value in result.values()), (task, result)
+        assert result["renderer_share"] < 1, task
+        assert result["loader_vs_step"] == pytest.approx(
+            result["loader_samples_per_s_2_workers"] / result["train_step_samples_per_s"], rel=1e-3)
+    assert (repo / "plots/bench.png").stat().st_size > 1000
+    assert _ran(_run(repo, "repro", "bench/dvc.yaml")) == []
+
+
+@pytest.mark.slow
+def test_data_and_models_round_trip_through_a_dvc_remote(repo, tmp_path):
+    _run(repo, "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
+    _run(repo, "push")
+    shard = repo / "data/shards/h36m"
+    before = (shard / "manifest.json").read_text()
+    for path in (shard, repo / "data/models/pose-aign", repo / ".dvc/cache"):
+        shutil.rmtree(path)
+    _run(repo, "pull")
+    assert (shard / "manifest.json").read_text() == before
+    assert (repo / "data/models/pose-aign/generator.pt").is_file()
     assert _run(repo, "status").strip() == "Data and pipelines are up to date."
 
 

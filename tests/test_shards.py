@@ -1,3 +1,4 @@
+import io
 import tarfile
 
 import numpy as np
@@ -8,6 +9,7 @@ from pipeline.batches import BatchStream
 from pipeline.errors import DataError
 from pipeline.shards import (
     ShardSet,
+    _tar_members,
     decode_field,
     encode_field,
     iterate_split,
@@ -173,3 +175,51 @@ def test_a_split_smaller_than_a_batch_is_a_clear_error(tmp_path):
     stream = BatchStream(split_urls(tmp_path / "s", "test"), 4, lambda samples: samples, shuffle=0)
     with pytest.raises(DataError, match=r"test-000000.tar: fewer samples than one batch of 4 in this split"):
         next(stream)
+
+
+def _one_shard(tmp_path, n=3):
+    shards = ShardSet(tmp_path / "s")
+    for sample in _samples(n):
+        shards.write("test", sample)
+    shards.close()
+    return split_urls(tmp_path / "s", "test")[0]
+
+
+def test_reader_matches_tarfile_member_for_member(tmp_path):
+    url = _one_shard(tmp_path)
+    with tarfile.open(url) as tar:
+        expected = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+    samples = list(open_shards(url))
+    with open(url, "rb") as stream:
+        got = dict(_tar_members(stream, url))
+    assert got == expected
+    assert [s["__key__"] for s in samples] == [s["__key__"] for s in _samples(3)]
+
+
+def test_reader_reads_pax_and_gnu_long_names(tmp_path):
+    long_key = "k" * 120
+    for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT):
+        path = tmp_path / f"long-{fmt}.tar"
+        with tarfile.open(path, "w", format=fmt) as tar:
+            for field, data in (("a.json", b"1"), ("b.json", b"2")):
+                info = tarfile.TarInfo(f"{long_key}.{field}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        (sample,) = list(open_shards(str(path)))
+        assert sample["__key__"] == long_key and sample["a.json"] == 1 and sample["b.json"] == 2
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda data: data[:700], "truncated tar member"),
+    (lambda data: data[:100], "truncated tar header"),
+    (lambda data: b"X" + data[1:], "tar header checksum mismatch"),
+    (lambda data: data[:124] + b"zz" + data[126:], "malformed tar header"),
+])
+def test_damaged_shard_is_a_one_line_error_naming_it(tmp_path, damage, message):
+    url = _one_shard(tmp_path)
+    with open(url, "rb") as f:
+        data = f.read()
+    with open(url, "wb") as f:
+        f.write(damage(data))
+    with pytest.raises(DataError, match=f"{url}: {message}"):
+        list(open_shards(url))

@@ -1,0 +1,166 @@
+"""DVC stage bench (bench/dvc.yaml, not part of the default `dvc repro`): throughput and memory per task.
+
+usage: python -m stages.bench <bench json> <bench png>      (run it with `./aign repro bench/dvc.yaml`)
+
+Per task (pose, sfm, sr, inpaint; params `bench`), each in its own process so that peak memory is the task's own:
+raw-layout reading and preparing (samples/s), the shard loader with 0 and `bench.workers` workers, full aign training
+steps of the default model on the current device without data loading, the renderer's share of a step (renderer and
+reconstruction loss, forward and backward), and peak memory (GPU memory on CUDA, resident set size on the CPU).
+Ratios compare what the issue's targets compare: loader/raw, loader/step.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+
+from pipeline import bench
+from pipeline.aign import TrainConfig, seed_everything
+from pipeline.atomic import atomic_outputs, write_json
+from pipeline.batches import one_pass
+from pipeline.errors import ParamsError
+from pipeline.figures import grouped_bars
+from pipeline.pose_basis import ShapeBasis
+from pipeline.shards import read_manifest, split_urls
+from stages.common import load_params, params_path, stage_main
+
+TASK_DATA = {"pose": ("h36m", "h36m"), "sfm": ("vkitti", "vkitti"), "sr": ("celeba", "celeba_memory/all"),
+             "inpaint": ("celeba", "celeba_memory/all")}
+
+
+@dataclass
+class BenchSettings:
+    tasks: list[str]
+    workers: int = 2  # DataLoader workers of the second loader measurement
+    samples: int = 500  # raw samples read and prepared per task
+    batches: int = 20  # loader batches per measurement
+    steps: int = 10  # timed training steps per task
+    renderer_reps: int = 10
+
+    def check(self, where: str) -> None:
+        unknown = sorted(set(self.tasks) - set(TASK_DATA))
+        if unknown or not self.tasks:
+            raise ParamsError(f"param {where}.tasks: found {self.tasks}, expected some of {', '.join(TASK_DATA)}")
+
+
+def _build(name: str, shards: Path, models: Path):
+    """(task, generator, discriminator, collate_inputs, collate_memory, train config) as the train stage builds
+    them from params.yaml."""
+    if name == "pose":
+        from pipeline.tasks.pose import PoseModel, PoseTask, collate_inputs, collate_memory
+
+        manifest = read_manifest(shards)
+        task = PoseTask(ShapeBasis.load(models / "pose_basis.npz"), load_params("pose.model", PoseModel),
+                        manifest["heatmap_size"], manifest["heatmap_sigma"])
+        return (task, *task.build(), collate_inputs, collate_memory, load_params("pose.train", TrainConfig))
+    if name == "sfm":
+        from pipeline.tasks.sfm import SfmModel, SfmTask, collate_depths, collate_pairs
+
+        task = SfmTask(load_params("sfm.model", SfmModel))
+        return (task, *task.build(), collate_pairs, collate_depths, load_params("sfm.train", TrainConfig))
+    from pipeline.tasks.faces import TASKS, build_task, collate_faces
+
+    settings = load_params(f"faces.{name}", TASKS[name])
+    manifest = read_manifest(shards)
+    task = build_task(name, settings, manifest["size"], manifest["crop_box"])
+    return (task, *task.build(), collate_faces, collate_faces, settings.train)
+
+
+def measure(name: str, cfg: BenchSettings, shard_root: Path, models: Path) -> dict:
+    dataset, memory = TASK_DATA[name]
+    params = yaml.safe_load(params_path().read_text())
+    seed_everything(0)
+    task, generator, discriminator, collate_inputs, collate_memory, train_cfg = _build(name, shard_root / dataset,
+                                                                                      models)
+    urls = split_urls(shard_root / dataset, "inputs")
+    result = {
+        "raw_samples_per_s": bench.raw_rate(bench.RAW_READERS[dataset](params), cfg.samples),
+        "prepare_samples_per_s": bench.prepare_rate(bench.RAW_READERS[dataset](params), cfg.samples),
+        "loader_samples_per_s_0_workers": bench.loader_rate(urls, train_cfg.batch_size, collate_inputs, 0,
+                                                            cfg.batches),
+        f"loader_samples_per_s_{cfg.workers}_workers": bench.loader_rate(urls, train_cfg.batch_size, collate_inputs,
+                                                                         cfg.workers, cfg.batches),
+    }
+    batch = next(one_pass(urls, train_cfg.batch_size, collate_inputs))
+    memory_batch = next(one_pass(split_urls(shard_root / memory, "memory"), train_cfg.batch_size, collate_memory))
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    step = bench.step_rate(task, generator, discriminator, batch, memory_batch, train_cfg, cfg.steps)
+    renderer = bench.renderer_seconds(task, generator, batch, cfg.renderer_reps)
+    loader = result[f"loader_samples_per_s_{cfg.workers}_workers"]
+    result |= {
+        "train_step_samples_per_s": step,
+        "renderer_share": renderer * step / train_cfg.batch_size,
+        "peak_memory_mib": bench.peak_memory_mib(device),
+        "loader_vs_raw": loader / result["raw_samples_per_s"],
+        "loader_vs_step": loader / step,
+        "batch_size": train_cfg.batch_size,
+    }
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}
+
+
+TARGETS = {"loader_vs_raw": 5.0, "loader_vs_step": 3.0}  # at least; renderer_share: below 0.25
+
+
+@stage_main
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("metrics", type=Path, nargs="?")
+    parser.add_argument("plot", type=Path, nargs="?")
+    parser.add_argument("--task", help="measure this one task into --out (the stage runs one process per task)")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--shards", type=Path, default=Path("data/shards"))
+    parser.add_argument("--models", type=Path, default=Path("data/models"))
+    args = parser.parse_args(argv)
+    cfg = load_params("bench", BenchSettings)
+    if args.task:
+        args.out.write_text(json.dumps(measure(args.task, cfg, args.shards, args.models)))
+        return
+    if args.plot is None:
+        parser.error("expected <bench json> <bench png>")
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    results = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+               "torch_threads": torch.get_num_threads(), "tasks": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in cfg.tasks:
+            print(f"bench: {name} ...", flush=True)
+            out = Path(tmp) / f"{name}.json"
+            child = subprocess.run([sys.executable, "-m", "stages.bench", "--task", name, "--out", str(out),
+                                    "--shards", str(args.shards), "--models", str(args.models)])
+            if child.returncode != 0:
+                sys.exit(child.returncode)
+            results["tasks"][name] = json.loads(out.read_text())
+    _print_table(results["tasks"], cfg.workers)
+    with atomic_outputs(args.metrics, args.plot) as (metrics, plot):
+        write_json(metrics, results)
+        rates = {"raw layout": "raw_samples_per_s", "prepare": "prepare_samples_per_s",
+                 "loader, 0 workers": "loader_samples_per_s_0_workers",
+                 f"loader, {cfg.workers} workers": f"loader_samples_per_s_{cfg.workers}_workers",
+                 "train step": "train_step_samples_per_s"}
+        grouped_bars(plot, list(results["tasks"]), {label: [r[key] for r in results["tasks"].values()]
+                                                    for label, key in rates.items()},
+                     "samples/s (log)", f"Throughput per task on {results['device']}", log=True)
+
+
+def _print_table(tasks: dict, workers: int) -> None:
+    print(f"{'task':8s} {'raw':>8s} {'prepare':>8s} {'load 0w':>8s} {f'load {workers}w':>8s} {'step':>8s} "
+          f"{'load/raw':>9s} {'load/step':>9s} {'render':>7s} {'peak MiB':>9s}")
+    for name, r in tasks.items():
+        flags = {key: "" if r[key] >= target else "!" for key, target in TARGETS.items()}
+        print(f"{name:8s} {r['raw_samples_per_s']:8.0f} {r['prepare_samples_per_s']:8.0f} "
+              f"{r['loader_samples_per_s_0_workers']:8.0f} {r[f'loader_samples_per_s_{workers}_workers']:8.0f} "
+              f"{r['train_step_samples_per_s']:8.0f} {r['loader_vs_raw']:8.1f}x{flags['loader_vs_raw']:1s}"
+              f"{r['loader_vs_step']:8.1f}x{flags['loader_vs_step']:1s}{100 * r['renderer_share']:6.1f}%"
+              f"{'' if r['renderer_share'] < 0.25 else '!'} {r['peak_memory_mib']:9.0f}")
+    print(f"(! = below target: loader/raw >= {TARGETS['loader_vs_raw']}x, loader/step >= "
+          f"{TARGETS['loader_vs_step']}x, renderer < 25% of a step)")
+
+
+if __name__ == "__main__":
+    main()
