@@ -6,6 +6,7 @@ and writing shards. Every rate is in samples per second; the first batch or step
 (worker start, caches) and is not timed.
 """
 
+import dataclasses
 import itertools
 import resource
 import tempfile
@@ -21,11 +22,12 @@ from pipeline.config import parse
 from pipeline.datasets.celeba import iter_records
 from pipeline.datasets.h36m import open_h36m
 from pipeline.datasets.images import CorruptTally
-from pipeline.datasets.vkitti import open_vkitti
+from pipeline.datasets.vkitti import VKITTI1_SIZE, open_vkitti
 from pipeline.prepare.celeba import PrepareCeleba, face_samples, route_main
 from pipeline.prepare.h36m import PrepareH36m, sequence_samples
 from pipeline.prepare.vkitti import PrepareVkitti, pair_samples
 from pipeline.shards import ShardSet
+from pipeline.synthetic.vkitti import write_vkitti
 
 
 class _NoProgress:
@@ -45,6 +47,17 @@ def raw_vkitti(params: dict) -> Iterator[dict]:
     return (sample for world in cfg.splits.inputs for variation in cfg.variations
             for sample in pair_samples(open_vkitti(cfg.root, cfg.layout, world, variation, cfg.camera), cfg, tally,
                                        _NoProgress()))
+
+
+def raw_vkitti_real_resolution(params: dict, folder: Path, frames: int = 20) -> Iterator[dict]:
+    """The vkitti pairs read from one world rendered into `folder` at the real dataset's 1242x375 (the default
+    stand-in is half size, and decoding cost grows with the frame size)."""
+    cfg = parse(PrepareVkitti, params["vkitti"], "vkitti")
+    world, variation = cfg.splits.inputs[0], cfg.variations[0]
+    write_vkitti(folder, seed=0, worlds=[world], variations=[variation], frames=frames, size=VKITTI1_SIZE,
+                 layout=cfg.layout)
+    cfg.root, cfg.splits.inputs, cfg.variations = str(folder), [world], [variation]
+    return raw_vkitti({"vkitti": dataclasses.asdict(cfg)})
 
 
 def raw_celeba(params: dict) -> Iterator[dict]:
