@@ -98,12 +98,12 @@ def _to_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
 
 
 def _prepare(module: torch.nn.Module, world: distributed.World, device: torch.device,
-             runtime: distributed.Runtime, broadcast_buffers: bool) -> torch.nn.Module:
+             runtime: distributed.Runtime, sync_buffers: bool) -> torch.nn.Module:
     """Move `module` to `device`; return what the loop calls: the module, wrapped in DDP and compiled if asked."""
     module.to(device)
     if runtime.channels_last and device.type == "cuda":
         module.to(memory_format=torch.channels_last)
-    wrapped = distributed.wrap(module, world, device, broadcast_buffers=broadcast_buffers)
+    wrapped = distributed.wrap(module, world, device, sync_buffers=sync_buffers)
     return torch.compile(wrapped) if runtime.compile else wrapped
 
 
@@ -137,11 +137,11 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     runtime = runtime or distributed.Runtime()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     channels_last = runtime.channels_last and device.type == "cuda"
-    g_run = _prepare(generator, world, device, runtime, broadcast_buffers=True)
+    g_run = _prepare(generator, world, device, runtime, sync_buffers=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     d_run = opt_d = None
     if adversarial:
-        d_run = _prepare(discriminator, world, device, runtime, broadcast_buffers=False)
+        d_run = _prepare(discriminator, world, device, runtime, sync_buffers=False)
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     gp_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 
@@ -223,6 +223,8 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             opt_g.step()
             logs |= {"loss_g": loss_g.item()} | {k: v.item() for k, v in terms.items()}
 
+            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+                logs = distributed.mean_over_ranks(logs, device)  # the global batch's losses, not rank 0's share
             losses = logs
             if step > start:  # the first step of a run warms up caches and workers
                 timed_samples += cfg.batch_size

@@ -94,23 +94,24 @@ def stop() -> None:
         dist.destroy_process_group()
 
 
-def wrap(module: torch.nn.Module, world: World, device: torch.device, *, broadcast_buffers: bool) -> torch.nn.Module:
+def wrap(module: torch.nn.Module, world: World, device: torch.device, *, sync_buffers: bool) -> torch.nn.Module:
     """DDP around `module` in a distributed run, the module itself otherwise.
 
-    `broadcast_buffers` copies rank 0's buffers (batch-norm statistics) to every rank at each forward; a
-    discriminator, called on the real and the fake batch before one backward, must keep its buffers per process:
-    broadcasting between the two calls would overwrite spectral-norm vectors autograd still needs.
+    `sync_buffers` copies rank 0's buffers (batch-norm statistics) to every rank at each forward; a discriminator,
+    called on the real and the fake batch before one backward, must keep its buffers per process after the start:
+    syncing between the two calls would overwrite spectral-norm vectors autograd still needs.
     """
     if not world.distributed:
         return module
     return torch.nn.parallel.DistributedDataParallel(
-        module, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=broadcast_buffers)
+        module, device_ids=[device.index] if device.type == "cuda" else None, forward_sync_buffers=sync_buffers)
 
 
-def broadcast_flag(flag: bool, device: torch.device) -> bool:
-    """Rank 0's value of `flag` on every rank (e.g. whether a checkpoint exists to resume from)."""
-    if not dist.is_initialized():
-        return flag
-    value = torch.tensor([int(flag)], device=device)
-    dist.broadcast(value, src=0)
-    return bool(value.item())
+def mean_over_ranks(values: dict[str, float], device: torch.device) -> dict[str, float]:
+    """Each value averaged over the ranks (every rank must call it at the same step); `values` itself alone."""
+    if not dist.is_initialized() or not values:
+        return values
+    keys = sorted(values)
+    tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor)
+    return dict(zip(keys, (tensor / dist.get_world_size()).tolist(), strict=True))

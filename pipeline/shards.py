@@ -240,7 +240,7 @@ def _partition_shards(shard_count: int, by_node: bool):
 
 def _partition_samples(shard_count: int, by_node: bool):
     """With fewer shards than readers, every reader opens every shard and keeps every count-th sample (before
-    decoding, so each reader decodes only its share)."""
+    decoding, so that each reader decodes only its share)."""
     def split(src):
         index, count = _reader_slot(by_node)
         yield from src if shard_count >= count else itertools.islice(src, index, None, count)
@@ -335,11 +335,13 @@ def open_shards(
     stages = [wds.SimpleShardList(urls), _partition_shards(len(urls), by_node)]
     if shuffle > 0:
         stages.append(wds.filters.shuffle(shuffle, seed=seed))
-    stages += [wds.cache.StreamingOpen(), _tar_samples, _partition_samples(len(urls), by_node)]
+    stages += [wds.cache.StreamingOpen(), _tar_samples]
     dataset = _ShardPipeline(*stages)
     if shuffle > 0:
         dataset = dataset.shuffle(shuffle, seed=seed)
-    dataset = dataset.map(decode_sample)
+    # After the shuffle, which every reader runs with the same seed: reader r of n takes samples r, r + n, ... of
+    # one sequence, so n readers with batches of b / n together see the batches of b one reader sees.
+    dataset = dataset.compose(_partition_samples(len(urls), by_node)).map(decode_sample)
     if transform is not None:
         dataset = dataset.map(transform)
     return dataset

@@ -11,6 +11,7 @@ import torch
 import yaml
 from conftest import REPO, load_repo_params
 
+from pipeline.batches import BatchStream
 from pipeline.distributed import Runtime
 from pipeline.errors import ParamsError
 from pipeline.pose_basis import BasisAccumulator
@@ -25,7 +26,7 @@ import pipeline.aign as aign
 import stages.training as training
 from stages import train_pose
 
-rank, out = os.environ["RANK"], Path(sys.argv[1])
+rank, out = os.environ.get("RANK", "0"), Path(sys.argv[1])
 writes = []
 real_train, real_save, real_outputs = aign.train, aign._save_checkpoint, training.atomic_outputs
 
@@ -59,9 +60,10 @@ def pose_work(h36m_root, tmp_path_factory):
                        "splits": {"inputs": ["S1", "S5"], "memory": ["S7"], "test": ["S9"]}}
     params["pose"]["model"] = {"width": 8, "input_size": 16, "render_size": 16, "disc_hidden": 16}
     params["pose"]["train"] |= {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}
+    (work / "one.yaml").write_text(yaml.safe_dump(params))
     params["runtime"]["processes"] = 2
     (work / "params.yaml").write_text(yaml.safe_dump(params))
-    env = dict(os.environ, AIGN_PARAMS=str(work / "params.yaml"))
+    env = dict(os.environ, AIGN_PARAMS=str(work / "params.yaml"), PYTHONPATH=str(REPO))
     os.environ["AIGN_PARAMS"] = str(work / "params.yaml")
     try:
         prepare_h36m([str(work / "shards"), str(work / "metrics.json")])
@@ -73,23 +75,36 @@ def pose_work(h36m_root, tmp_path_factory):
     return work, env
 
 
-def test_two_process_ddp_training_stage(pose_work):
-    work, env = pose_work
-    out = work / "spy"
+def _spy(work, env, out, args, processes):
     out.mkdir()
-    args = ["aign", "shards", "basis.npz", "model", "train.json", "live"]
-    # runtime.processes: 2 makes the stage relaunch itself under torchrun; the spy runs in each of its processes
-    spy = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "--no-python",
-           sys.executable, "-c", SPY, str(out), *args]
-    result = subprocess.run(spy, cwd=work, env=env | {"PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                            timeout=300)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+                "--no-python"] if processes > 1 else []
+    result = subprocess.run([*launcher, sys.executable, "-c", SPY, str(out), *args], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
+
+def test_two_process_ddp_training_stage(pose_work):
+    work, env = pose_work
+    args = ["aign", "shards", "basis.npz", "model", "train.json", "live"]
+    _spy(work, env, work / "spy", args, processes=2)
+    out = work / "spy"
     ranks = [torch.load(out / f"params-rank{r}.pt") for r in (0, 1)]
     for net in ("generator", "discriminator"):
         assert ranks[0][net].keys() == ranks[1][net].keys()
         for name, value in ranks[0][net].items():
             assert torch.equal(value, ranks[1][net][name]), f"{net}.{name} differs between the ranks"
+
+    # One process with the same global batch sees the same batches (rank r streams samples r, r + 2, ... of one
+    # shuffled sequence) and averages the same gradients: the logged losses of the global batch agree at every step
+    # up to floating-point summation order.
+    _spy(work, env | {"AIGN_PARAMS": str(work / "one.yaml")}, work / "spy1",
+         ["aign", "shards", "basis.npz", "model1", "train1.json", "live1"], processes=1)
+    for loss in ("loss_g", "loss_rec", "loss_adv", "loss_d"):
+        one, two = (np.loadtxt(work / live / "plots/metrics/train" / f"{loss}.tsv", skiprows=1)[:, 1]
+                    for live in ("live1", "live"))
+        assert len(one) == len(two) == 4
+        np.testing.assert_allclose(two, one, rtol=1e-5, err_msg=loss)
 
     writes = [json.loads((out / f"writes-rank{r}.json").read_text()) for r in (0, 1)]
     assert writes[1] == []
@@ -104,9 +119,6 @@ def test_two_process_ddp_training_stage(pose_work):
 def test_stage_relaunches_itself_and_resumes_under_another_world_size(pose_work):
     """A 1-process run interrupted after its first checkpoint resumes under 2 processes (the params switch)."""
     work, env = pose_work
-    one = dict(yaml.safe_load((work / "params.yaml").read_text()))
-    one["runtime"]["processes"] = 1
-    (work / "one.yaml").write_text(yaml.safe_dump(one))
     args = ["recon_only", "shards", "basis.npz", "model-r", "train-r.json", "live-r"]
     interrupted = ("import sys, pipeline.aign as a\n"
                    "real = a._save_checkpoint\n"
@@ -117,12 +129,12 @@ def test_stage_relaunches_itself_and_resumes_under_another_world_size(pose_work)
                    "from stages.train_pose import main\n"
                    f"main({args!r})\n")
     first = subprocess.run([sys.executable, "-c", interrupted], cwd=work, capture_output=True, text=True,
-                           env=env | {"AIGN_PARAMS": str(work / "one.yaml"), "PYTHONPATH": str(REPO)}, timeout=300)
+                           env=env | {"AIGN_PARAMS": str(work / "one.yaml")}, timeout=300)
     assert first.returncode == 3, first.stderr[-3000:]
     assert (work / "data" / "checkpoints" / "pose-recon_only" / "checkpoint.pt").is_file()
 
     second = subprocess.run([sys.executable, "-m", "stages.train_pose", *args], cwd=work, capture_output=True,
-                            text=True, env=env | {"PYTHONPATH": str(REPO)}, timeout=300)
+                            text=True, env=env, timeout=300)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "relaunching under torchrun with 2 processes" in second.stdout
     assert "resuming from step 2" in second.stdout
@@ -149,6 +161,21 @@ def test_every_rank_reads_a_disjoint_share(tmp_path, monkeypatch, count, max_sam
         assert len(list(open_shards(urls))) == count
     assert shares[0] and shares[1] and not shares[0] & shares[1]
     assert shares[0] | shares[1] == {f"s{i:03d}" for i in range(count)}
+
+
+def test_ranks_together_stream_the_single_process_batches(tmp_path, monkeypatch):
+    _write(tmp_path / "s", 40, 100)
+    urls = split_urls(tmp_path / "s", "inputs")
+    keys = lambda samples: [s["__key__"] for s in samples]  # noqa: E731
+    single = BatchStream(urls, 8, keys, shuffle=16, seed=2)
+    expected = [sorted(next(single)) for _ in range(6)]  # crosses an epoch
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    halves = []
+    for rank in (0, 1):
+        monkeypatch.setenv("RANK", str(rank))
+        stream = BatchStream(urls, 4, keys, shuffle=16, seed=2)
+        halves.append([next(stream) for _ in range(6)])
+    assert [sorted(a + b) for a, b in zip(*halves, strict=True)] == expected
 
 
 def test_every_worker_reads_a_disjoint_share_of_one_shard(tmp_path):
