@@ -198,3 +198,44 @@ def test_runtime_params_are_checked():
         Runtime(shard_url="s3://bucket/x.tar").check("runtime")
     with pytest.raises(ParamsError, match="runtime.processes"):
         Runtime(processes=0).check("runtime")
+
+
+def test_relaunch_runs_the_stage_module_under_torchrun(monkeypatch):
+    import types
+
+    from pipeline import distributed
+
+    calls = []
+    monkeypatch.setattr(distributed.os, "execv", lambda exe, argv: calls.append(argv))
+    for name in ("LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    main = types.ModuleType("__main__")
+    main.__spec__ = types.SimpleNamespace(name="stages.train_pose")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setattr(sys, "argv", ["/x/stages/train_pose.py", "aign", "shards"])
+
+    distributed.relaunch_under_torchrun(Runtime(processes=1))
+    assert calls == []
+    distributed.relaunch_under_torchrun(Runtime(processes=3))
+    assert calls == [[sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=3", "-m",
+                      "stages.train_pose", "aign", "shards"]]
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    distributed.relaunch_under_torchrun(Runtime(processes=3))  # already one of torchrun's processes
+    assert len(calls) == 1
+
+    monkeypatch.delenv("LOCAL_RANK")
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # a script, not `python -m`
+    with pytest.raises(ParamsError, match="runtime.processes: 3 processes need the stage started as"):
+        distributed.relaunch_under_torchrun(Runtime(processes=3))
+
+
+def test_batches_move_to_the_device_in_channels_last_layout():
+    from pipeline.aign import _to_device
+
+    batch = {"image": torch.rand(2, 3, 4, 5), "pose": torch.rand(2, 17, 3), "keys": ["a", "b"]}
+    moved = _to_device(batch, torch.device("cpu"), channels_last=True)
+    assert moved["image"].is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(moved["image"], batch["image"]) and torch.equal(moved["pose"], batch["pose"])
+    assert moved["keys"] == ["a", "b"]
+    assert _to_device(batch, torch.device("cpu"), channels_last=False)["image"].is_contiguous()
