@@ -69,7 +69,7 @@ def training_curves(path: Path, live_dir: Path, title: str, log_every: int = 1) 
 def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], ylabel: str, title: str, *,
                  log: bool = False) -> None:
     """Bars per group (e.g. actions) for each series (e.g. methods); `log` for a logarithmic value axis."""
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups)), 3.6))
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups)) + 1.8, 3.6))
     width = 0.8 / max(len(series), 1)
     x = np.arange(len(groups))
     for i, (name, values) in enumerate(series.items()):
@@ -79,7 +79,7 @@ def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], 
         ax.set_yscale("log")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
