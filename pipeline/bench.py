@@ -42,7 +42,10 @@ def raw_h36m(params: dict) -> Iterator[dict]:
 
 
 def raw_vkitti(params: dict) -> Iterator[dict]:
-    cfg = parse(PrepareVkitti, params["vkitti"], "vkitti")
+    return _vkitti_pairs(parse(PrepareVkitti, params["vkitti"], "vkitti"))
+
+
+def _vkitti_pairs(cfg: PrepareVkitti) -> Iterator[dict]:
     tally = CorruptTally(1.0, "vkitti.max_corrupt_fraction")
     return (sample for world in cfg.splits.inputs for variation in cfg.variations
             for sample in pair_samples(open_vkitti(cfg.root, cfg.layout, world, variation, cfg.camera), cfg, tally,
@@ -57,7 +60,7 @@ def raw_vkitti_real_resolution(params: dict, folder: Path, frames: int = 20) -> 
     write_vkitti(folder, seed=0, worlds=[world], variations=[variation], frames=frames, size=VKITTI1_SIZE,
                  layout=cfg.layout)
     cfg.root, cfg.splits.inputs, cfg.variations = str(folder), [world], [variation]
-    return raw_vkitti({"vkitti": dataclasses.asdict(cfg)})
+    return _vkitti_pairs(cfg)
 
 
 def raw_celeba(params: dict) -> Iterator[dict]:
@@ -123,7 +126,7 @@ class RepeatedBatch:
 def step_rate(task, generator, discriminator, batch: dict, memory_batch: dict, cfg: TrainConfig, steps: int,
               variant: str = "aign") -> float:
     """Samples/s of full training steps (the aign variant: D update and G update) on the current device."""
-    cfg = TrainConfig(**{**cfg.__dict__, "steps": steps + 1, "checkpoint_every": 10 ** 9, "log_every": 10 ** 9})
+    cfg = dataclasses.replace(cfg, steps=steps + 1, checkpoint_every=10 ** 9, log_every=10 ** 9)
     with tempfile.TemporaryDirectory() as tmp:
         summary = train(task, generator, discriminator, RepeatedBatch(batch), RepeatedBatch(memory_batch), cfg,
                         variant, checkpoint=Path(tmp) / "checkpoint.pt", fingerprint="bench", name="bench step")

@@ -77,14 +77,14 @@ def start() -> tuple[World, torch.device]:
     if not under_torchrun() or int(os.environ["WORLD_SIZE"]) == 1:
         return SINGLE, torch.device("cuda" if torch.cuda.is_available() else "cpu")
     world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"]))
-    if torch.cuda.is_available():
-        device = torch.device("cuda", world.local_rank)
-        torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
+    if not torch.cuda.is_available():
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+        return world, torch.device("cpu")
+    device = torch.device("cuda", world.local_rank)
+    torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", device_id=device
-                                if device.type == "cuda" else None)
+        dist.init_process_group("nccl", device_id=device)
     return world, device
 
 

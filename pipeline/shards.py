@@ -231,10 +231,8 @@ def _partition_shards(shard_count: int, by_node: bool):
     def split(src):
         if shard_count < _reader_slot(by_node)[1]:
             yield from src
-        elif by_node:
-            yield from wds.split_by_worker(wds.split_by_node(src))
         else:
-            yield from wds.split_by_worker(src)
+            yield from wds.split_by_worker(wds.split_by_node(src) if by_node else src)
     return split
 
 

@@ -43,6 +43,46 @@ def test_ungated_and_missing_values_are_ignored():
     assert regressions({"metrics/pose-aign.json": {"average.mpjpe": {"old": None, "new": 99.0}}}, RULES) == []
 
 
+def _project_rules() -> list[GateRule]:
+    from pipeline.config import parse
+    from pipeline.gate import GateParams
+
+    return parse(GateParams, yaml.safe_load((REPO / "params.yaml").read_text())["gate"], "gate").rules
+
+
+# The same commit, params and shards on two of the sessions' CPUs (README, "Results depend on the CPU").
+CROSS_CPU = {
+    "metrics/pose-aign.json": {"average.mpjpe": (82.4, 88.7), "average.n_mpjpe": (77.8, 84.1)},
+    "metrics/sfm-aign.json": {"depth.a1": (0.595, 0.561), "depth.abs_rel": (0.244, 0.278),
+                              "depth.sq_rel": (2.543, 3.837), "depth.rmse": (8.450, 10.347)},
+    "metrics/faces/inpaint-smiling.json": {"psnr": (19.38, 14.93), "ssim": (0.463, 0.331)},
+    "metrics/pose-recon_only.json": {"average.mpjpe": (93.99, 97.35), "average.n_mpjpe": (86.13, 89.95)},
+    "metrics/sfm-supervised.json": {"depth.a1": (0.733, 0.743), "depth.rmse": (6.525, 6.224),
+                                    "depth.sq_rel": (1.339, 1.246)},
+    "metrics/sfm-recon_only.json": {"depth.a1": (0.564, 0.576), "depth.abs_rel": (0.262, 0.257)},
+    "metrics/faces/sr-all.json": {"psnr": (23.81, 24.14)},
+    "metrics/faces/inpaint-male.json": {"psnr": (18.09, 17.71)},
+}
+
+
+def test_project_gate_accepts_the_measured_cpu_spread_both_ways():
+    rules = _project_rules()
+    for first, second in ((0, 1), (1, 0)):
+        diff = {file: {key: {"old": pair[first], "new": pair[second]} for key, pair in metrics.items()}
+                for file, metrics in CROSS_CPU.items()}
+        assert regressions(diff, rules) == []
+
+
+def test_project_gate_keeps_supervised_and_reconstruction_runs_tight():
+    rules = _project_rules()
+    assert regressions(_diff(0.733, 0.70, "metrics/sfm-supervised.json", "depth.a1"), rules)
+    assert regressions(_diff(0.564, 0.53, "metrics/sfm-recon_only.json", "depth.a1"), rules)
+    assert regressions(_diff(43.7, 47.5, "metrics/pose-supervised.json", "average.mpjpe"), rules)
+    assert regressions(_diff(6.22, 6.9, "metrics/sfm-supervised.json", "depth.rmse"), rules)
+    assert regressions(_diff(82.4, 95.0, "metrics/pose-aign.json", "average.mpjpe"), rules)  # beyond the CPU spread
+    assert not regressions(_diff(82.4, 95.0, "metrics/pose-aign.json", "per_action.Walking.mpjpe"), rules)
+
+
 def _git(repo, *args):
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
