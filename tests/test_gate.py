@@ -73,7 +73,7 @@ def test_project_gate_accepts_the_measured_cpu_spread_both_ways():
         assert regressions(diff, rules) == []
 
 
-def test_project_gate_keeps_supervised_and_reconstruction_runs_tight():
+def test_project_gate_still_fails_regressions_beyond_the_cpu_spread():
     rules = _project_rules()
     assert regressions(_diff(0.733, 0.70, "metrics/sfm-supervised.json", "depth.a1"), rules)
     assert regressions(_diff(0.564, 0.53, "metrics/sfm-recon_only.json", "depth.a1"), rules)
