@@ -43,11 +43,14 @@ def test_ungated_and_missing_values_are_ignored():
     assert regressions({"metrics/pose-aign.json": {"average.mpjpe": {"old": None, "new": 99.0}}}, RULES) == []
 
 
-def _project_rules() -> list[GateRule]:
-    from pipeline.config import parse
+@pytest.fixture
+def project_rules(monkeypatch) -> list[GateRule]:
+    """The rules of the project's params.yaml, loaded as the gate stage loads them."""
     from pipeline.gate import GateParams
+    from stages.common import load_params
 
-    return parse(GateParams, yaml.safe_load((REPO / "params.yaml").read_text())["gate"], "gate").rules
+    monkeypatch.setenv("AIGN_PARAMS", str(REPO / "params.yaml"))
+    return load_params("gate", GateParams).rules
 
 
 # The same commit, params and shards on two of the sessions' CPUs (README, "Results depend on the CPU").
@@ -65,16 +68,15 @@ CROSS_CPU = {
 }
 
 
-def test_project_gate_accepts_the_measured_cpu_spread_both_ways():
-    rules = _project_rules()
+def test_project_gate_accepts_the_measured_cpu_spread_both_ways(project_rules):
     for first, second in ((0, 1), (1, 0)):
         diff = {file: {key: {"old": pair[first], "new": pair[second]} for key, pair in metrics.items()}
                 for file, metrics in CROSS_CPU.items()}
-        assert regressions(diff, rules) == []
+        assert regressions(diff, project_rules) == []
 
 
-def test_project_gate_still_fails_regressions_beyond_the_cpu_spread():
-    rules = _project_rules()
+def test_project_gate_still_fails_regressions_beyond_the_cpu_spread(project_rules):
+    rules = project_rules
     assert regressions(_diff(0.733, 0.70, "metrics/sfm-supervised.json", "depth.a1"), rules)
     assert regressions(_diff(0.564, 0.53, "metrics/sfm-recon_only.json", "depth.a1"), rules)
     assert regressions(_diff(43.7, 47.5, "metrics/pose-supervised.json", "average.mpjpe"), rules)
