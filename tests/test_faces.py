@@ -1,5 +1,6 @@
 """The face tasks in the shared loop, the attribute classifier, and the train / evaluate stages on tiny shards."""
 
+import dataclasses
 import json
 import os
 
@@ -13,6 +14,7 @@ from conftest import assert_no_outputs, load_repo_params, run_stage_error
 from pipeline.aign import TrainConfig, seed_everything, train
 from pipeline.attributes import AttributeRates
 from pipeline.batches import BatchStream
+from pipeline.errors import ParamsError
 from pipeline.models.faces import SuperResolutionGenerator
 from pipeline.shards import split_urls
 from pipeline.tasks.faces import FaceModel, Inpainting, SuperResolution, build_task, collate_faces
@@ -100,6 +102,27 @@ def test_inpainting_pastes_the_hole_into_the_known_face():
     # The reconstruction loss looks at the known pixels only: a generator right there scores 0 whatever it fills in.
     right_outside = {**pred, "raw": torch.where(hole, torch.rand_like(pred["raw"]), batch["image"])}
     assert task.reconstruction_loss(right_outside, batch).item() == pytest.approx(0, abs=1e-12)
+
+
+def test_inpainting_discriminator_judges_the_window_around_the_hole():
+    settings = _settings("inpaint")
+    task = build_task("inpaint", settings, 32, (19, 39, 140, 140))
+    x0, y0, x1, y1 = task.masks.box
+    batch = {"image": torch.rand(2, 3, 32, 32), "keys": ["a", "b"]}
+    pred = task.predict(lambda known, mask: torch.zeros_like(known), batch)
+    fake, real = task.fake(pred), task.real(batch)
+    width, height = task.window
+    assert fake.shape == real.shape == (2, 3, height, width)
+    assert (width, height) == (min(x1 - x0 + 16, 32), min(y1 - y0 + 16, 32))
+    x, y = task.masks.windows(["a"], width, height)[0]
+    assert torch.equal(real[0], batch["image"][0, :, y:y + height, x:x + width])
+    hole = pred["mask"][0, 0, y:y + height, x:x + width] == 1
+    assert hole.sum() == (x1 - x0) * (y1 - y0) and (fake[0][:, hole] == 0).all()  # the whole hole is in view
+    whole = build_task("inpaint", dataclasses.replace(settings, disc_margin=None), 32, (19, 39, 140, 140))
+    assert torch.equal(whole.real(batch), batch["image"])
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margin: found 0, expected a margin >= 0 giving "
+                                          r"a discriminator window of at least 16x16"):
+        build_task("inpaint", dataclasses.replace(settings, disc_margin=0), 32, (19, 39, 140, 140))
 
 
 def test_attribute_rates_follow_the_filter():

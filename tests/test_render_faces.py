@@ -8,7 +8,7 @@ import torch
 
 from pipeline.errors import ParamsError
 from pipeline.image_metrics import psnr, ssim
-from pipeline.render.faces import MaskMaker, average_pool, box_to_face, keep_known
+from pipeline.render.faces import MaskMaker, average_pool, box_to_face, crop_windows, keep_known
 
 CROP = (19, 39, 140, 140)
 
@@ -52,6 +52,31 @@ def test_random_masks_are_repeatable_per_face_and_within_bounds():
     for x0, y0, x1, y1 in boxes:
         assert 0 <= x0 < x1 <= 64 and 0 <= y0 < y1 <= 64
         assert 16 <= x1 - x0 <= 32 and 16 <= y1 - y0 <= 32
+
+
+def test_windows_hold_the_hole_and_its_margin_inside_the_face():
+    # Named region (16, 16)-(48, 48) with 4 pixels of context: a 40x40 window at (12, 12) for every face.
+    named = MaskMaker("mouth", {"mouth": [54, 74, 70, 70]}, CROP, 64)
+    assert named.window_size(4) == (40, 40)
+    assert named.windows(["a", "b"], 40, 40) == [(12, 12), (12, 12)]
+    assert named.window_size(40) == (64, 64)  # never larger than the face
+    # Random holes: the largest hole (32) plus the margin, centred on each key's hole and moved inside the face.
+    make = MaskMaker("random", {}, CROP, 64, random_size=(0.25, 0.5))
+    keys = [f"{i:06d}" for i in range(50)]
+    width, height = make.window_size(8)
+    assert (width, height) == (48, 48)
+    for key, (x, y) in zip(keys, make.windows(keys, width, height), strict=True):
+        x0, y0, x1, y1 = make.box_for(key)
+        assert 0 <= x <= x0 and x1 <= x + width <= 64
+        assert 0 <= y <= y0 and y1 <= y + height <= 64
+
+
+def test_crop_windows_by_hand():
+    images = torch.arange(2 * 1 * 4 * 5, dtype=torch.float32).reshape(2, 1, 4, 5)
+    crops = crop_windows(images, [(0, 0), (3, 1)], width=2, height=3)
+    assert crops.shape == (2, 1, 3, 2)
+    assert torch.equal(crops[0, 0], torch.tensor([[0.0, 1], [5, 6], [10, 11]]))
+    assert torch.equal(crops[1, 0], torch.tensor([[28.0, 29], [33, 34], [38, 39]]))
 
 
 def test_mask_errors_name_the_param():

@@ -3,6 +3,8 @@
 - super-resolution: `average_pool`, the mean of each factor x factor block (a low-resolution sensor);
 - inpainting: `keep_known`, the face with the hole blanked (`mask` is 1 inside the hole, 0 where pixels are known).
 
+`MaskMaker.windows` and `crop_windows` cut the inpainting discriminator's local window: the hole and some context.
+
 Masks are boxes in the coordinates of the aligned 178x218 CelebA image (`regions` in params), mapped through the
 prepare stage's crop box onto the S x S training faces; `random` draws one box per face from the face's key, so a
 face always gets the same hole (evaluation is repeatable) while the training set sees many.
@@ -61,9 +63,31 @@ class MaskMaker:
         x0, y0 = int(rng.integers(0, self.size - w + 1)), int(rng.integers(0, self.size - h + 1))
         return x0, y0, x0 + w, y0 + h
 
+    def window_size(self, margin: int) -> tuple[int, int]:
+        """Width and height of a window holding the largest hole and `margin` pixels of context on each side."""
+        if self.box is not None:
+            width, height = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        else:
+            width = height = int(round(self.size * self.random_size[1]))
+        return min(width + 2 * margin, self.size), min(height + 2 * margin, self.size)
+
+    def windows(self, keys: list[str], width: int, height: int) -> list[tuple[int, int]]:
+        """Top-left corners of `width` x `height` windows centred on each key's hole, moved inside the face."""
+        corners = []
+        for key in keys:
+            x0, y0, x1, y1 = self.box_for(key)
+            corners.append((min(max((x0 + x1 - width) // 2, 0), self.size - width),
+                            min(max((y0 + y1 - height) // 2, 0), self.size - height)))
+        return corners
+
     def __call__(self, keys: list[str]) -> torch.Tensor:
         mask = torch.zeros(len(keys), 1, self.size, self.size)
         for i, key in enumerate(keys):
             x0, y0, x1, y1 = self.box_for(key)
             mask[i, :, y0:y1, x0:x1] = 1
         return mask
+
+
+def crop_windows(images: torch.Tensor, corners: list[tuple[int, int]], width: int, height: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, height, width): each image's window at its top-left corner (x, y)."""
+    return torch.stack([image[:, y:y + height, x:x + width] for image, (x, y) in zip(images, corners, strict=True)])

@@ -3,7 +3,9 @@
 Super-resolution: the generator sees the average-pooled face (the renderer applied to the unseen full face) and
 predicts a full face; reconstruction = L2 between the pooled prediction and the input.
 Inpainting: the generator sees the face with a hole and the hole's mask; its hole is pasted into the known pixels;
-reconstruction = L2 on the known pixels (the renderer keeps only those).
+reconstruction = L2 on the known pixels (the renderer keeps only those). Its discriminator judges a local window,
+the hole and `disc_margin` pixels of context around it (Iizuka et al.'s local discriminator), in the generated and
+in the memory faces alike: the adversarial signal lands where the generator paints.
 The discriminator compares predicted faces with faces of the memory set (`experiments.sr`, `experiments.inpaint`):
 a memory of big noses pulls the generator's guesses towards big noses where the input leaves room.
 """
@@ -18,7 +20,9 @@ from pipeline.aign import TrainConfig
 from pipeline.config import parse
 from pipeline.errors import ParamsError
 from pipeline.models.faces import FaceDiscriminator, InpaintingGenerator, SuperResolutionGenerator
-from pipeline.render.faces import MaskMaker, average_pool, keep_known
+from pipeline.render.faces import MaskMaker, average_pool, crop_windows, keep_known
+
+MIN_WINDOW = 16  # the face discriminator's three strided convolutions need at least this many pixels
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Inpainting:
     mask: str = "mouth"  # a key of regions, or random
     regions: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # x, y, w, h in the 178x218 face
     random_size: tuple[float, float] = (0.25, 0.5)  # random boxes: side as a share of the face side
+    disc_margin: int | None = 8  # context pixels around the hole in the discriminator's window; None: whole face
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -116,6 +121,11 @@ class InpaintingTask(FaceTask):
     def __init__(self, settings: Inpainting, size: int, crop_box):
         self.settings, self.size = settings, size
         self.masks = MaskMaker(settings.mask, settings.regions, crop_box, size, settings.random_size)
+        self.window = None if settings.disc_margin is None else self.masks.window_size(settings.disc_margin)
+        if settings.disc_margin is not None and (settings.disc_margin < 0 or min(self.window) < MIN_WINDOW):
+            raise ParamsError(f"param faces.inpaint.disc_margin: found {settings.disc_margin}, expected a margin >= 0 "
+                              f"giving a discriminator window of at least {MIN_WINDOW}x{MIN_WINDOW} pixels (or null: "
+                              f"the whole face)")
 
     def build(self):
         m = self.settings.model
@@ -132,7 +142,20 @@ class InpaintingTask(FaceTask):
     def predict(self, generator, batch: dict) -> dict:
         known, mask = self.observe(batch)
         raw = generator(known, mask)
-        return {"raw": raw, "face": known + raw * mask, "known": known, "mask": mask}
+        return {"raw": raw, "face": known + raw * mask, "known": known, "mask": mask, "keys": batch["keys"]}
+
+    def local(self, faces: torch.Tensor, keys: list[str]) -> torch.Tensor:
+        """What the discriminator judges: each face's window around its hole (memory faces: around the hole their
+        key would get), or the whole face."""
+        if self.window is None:
+            return faces
+        return crop_windows(faces, self.masks.windows(keys, *self.window), *self.window)
+
+    def fake(self, pred: dict) -> torch.Tensor:
+        return self.local(pred["face"], pred["keys"])
+
+    def real(self, memory: dict) -> torch.Tensor:
+        return self.local(memory["image"], memory["keys"])
 
     def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
         known_share = (1 - pred["mask"]).mean().clamp(min=1e-6)
