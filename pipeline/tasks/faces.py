@@ -22,7 +22,7 @@ from pipeline.errors import ParamsError
 from pipeline.models.faces import FaceDiscriminator, InpaintingGenerator, SuperResolutionGenerator
 from pipeline.render.faces import MaskMaker, average_pool, crop_windows, keep_known
 
-MIN_WINDOW = 16  # the face discriminator's three strided convolutions need at least this many pixels
+MIN_WINDOW = 16  # smaller windows leave the face discriminator under a 2x2 map of patch judgements
 
 
 @dataclass
