@@ -11,9 +11,13 @@ turns predictions and memory samples into discriminator inputs. The variant pick
 The loop owns seeding and determinism, device choice (CUDA when present: bf16 autocast, channels-last), data
 parallelism over torchrun's processes (DDP around the generator and the discriminator; rank 0 alone writes),
 checkpoints with an automatic resume that reaches the same final weights as an uninterrupted run (and resumes under
-another number of processes), a NaN guard, dvclive logging of every loss and a rich progress bar.
+another number of processes), the learning-rate schedule (linear warm-up, then cosine or linear decay), gradient-norm
+clipping, a ramp of the adversarial weight, a NaN guard that names the module where a non-finite value first
+appeared, dvclive logging of every loss and gradient norm, and a rich progress bar.
 """
 
+import functools
+import math
 import os
 import random
 import time
@@ -30,6 +34,7 @@ from pipeline import distributed
 from pipeline.batches import BatchStream
 from pipeline.errors import ParamsError, UserError
 from pipeline.gan import GanLoss, discriminator_loss, generator_loss, gradient_penalty
+from pipeline.nan_guard import locate_non_finite
 from pipeline.progress import StageProgress
 
 Variant = Literal["supervised", "recon_only", "aign"]
@@ -49,6 +54,11 @@ class TrainConfig:
     w_rec: float = 1.0
     w_adv: float = 0.01
     w_sup: float = 1.0
+    adv_warmup_steps: int = 0  # aign: w_adv ramps linearly from 0 over these first steps (D trains throughout)
+    warmup_steps: int = 0  # learning rates ramp linearly from 0 over these first steps
+    lr_decay: Literal["none", "cosine", "linear"] = "none"  # then decay to lr_final x the learning rate
+    lr_final: float = 1.0
+    clip_grad_norm: float = 0.0  # clip the global gradient norm of G and of D to this (0: no clipping)
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0
@@ -62,6 +72,29 @@ class TrainConfig:
         for name in ("lr_g", "lr_d"):
             if getattr(self, name) <= 0:
                 raise ParamsError(f"param {where}.{name}: found {getattr(self, name)}, expected a positive number")
+        for name in ("adv_warmup_steps", "warmup_steps", "clip_grad_norm"):
+            if getattr(self, name) < 0:
+                raise ParamsError(f"param {where}.{name}: found {getattr(self, name)}, expected 0 or more")
+        if not 0 <= self.lr_final <= 1:
+            raise ParamsError(f"param {where}.lr_final: found {self.lr_final}, expected a fraction in [0, 1]")
+        if self.warmup_steps >= self.steps:
+            raise ParamsError(f"param {where}.warmup_steps: found {self.warmup_steps}, expected fewer than "
+                              f"steps ({self.steps})")
+
+    def lr_factor(self, step: int) -> float:
+        """Multiplier of the learning rates at `step` (0-based): linear warm-up, then the decay."""
+        if step < self.warmup_steps:
+            return (step + 1) / self.warmup_steps
+        progress = (step - self.warmup_steps) / max(1, self.steps - 1 - self.warmup_steps)  # 0 -> 1
+        if self.lr_decay == "cosine":
+            return self.lr_final + (1 - self.lr_final) * 0.5 * (1 + math.cos(math.pi * progress))
+        if self.lr_decay == "linear":
+            return 1 - (1 - self.lr_final) * progress
+        return 1.0
+
+    def adv_weight(self, step: int) -> float:
+        """The adversarial weight at `step`: w_adv, ramped in over adv_warmup_steps."""
+        return self.w_adv * min(1.0, step / self.adv_warmup_steps) if self.adv_warmup_steps else self.w_adv
 
 
 class Task(Protocol):
@@ -175,9 +208,31 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
         live = Live(str(log_dir), resume=start > 0, save_dvc_exp=False, dvcyaml=None, report=None)
         live.step = start // cfg.log_every  # dvclive counts logged steps; steps logged after the checkpoint are redone
 
+    def d_loss(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        with autocast:
+            loss = discriminator_loss(cfg.gan_loss, d(real).float(), d(fake).float())
+        if cfg.gan_loss == "wgan-gp":
+            loss = loss + cfg.gp_weight * gradient_penalty(d, real, fake, gp_rng)
+        return loss
+
+    def g_loss(g: torch.nn.Module, d: torch.nn.Module | None, batch: dict, step: int):
+        with autocast:
+            prediction = task.predict(g, batch)
+            if variant == "supervised":
+                terms = {"loss_sup": task.supervised_loss(prediction, batch)}
+                weights = {"loss_sup": cfg.w_sup}
+            else:
+                terms = {"loss_rec": task.reconstruction_loss(prediction, batch)}
+                weights = {"loss_rec": cfg.w_rec}
+                if adversarial:
+                    terms["loss_adv"] = generator_loss(cfg.gan_loss, d(task.fake(prediction)).float())
+                    weights["loss_adv"] = cfg.adv_weight(step)
+            return sum(weights[k] * v.float() for k, v in terms.items()), terms
+
     generator.train()
     if adversarial:
         discriminator.train()
+    models = {"generator": generator} | ({"discriminator": discriminator} if adversarial else {})
     losses: dict[str, float] = {}
     timed_samples, timed_seconds, waited_seconds = 0, 0.0, 0.0
     console = None if world.main else Console(quiet=True)
@@ -187,39 +242,28 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             tick = time.perf_counter()
             batch = _to_device(next(inputs), device, channels_last)
             waited = time.perf_counter() - tick
+            _set_lr(opt_g, cfg.lr_g * cfg.lr_factor(step))
             logs = {}
             if adversarial:
+                _set_lr(opt_d, cfg.lr_d * cfg.lr_factor(step))
                 with torch.no_grad(), autocast:  # G does not change during D's updates: predict once
                     fake = task.fake(task.predict(generator, batch)).float()
                 for _ in range(cfg.d_steps):  # each D update sees a fresh memory batch
                     fetch = time.perf_counter()
                     real = task.real(_to_device(next(memory), device, channels_last))
                     waited += time.perf_counter() - fetch
-                    with autocast:
-                        loss_d = discriminator_loss(cfg.gan_loss, d_run(real).float(), d_run(fake).float())
-                    if cfg.gan_loss == "wgan-gp":
-                        loss_d = loss_d + cfg.gp_weight * gradient_penalty(d_run, real, fake, gp_rng)
-                    _check_finite("loss_d", loss_d, step)
+                    loss_d = d_loss(d_run, real, fake)
                     opt_d.zero_grad(set_to_none=True)
-                    loss_d.backward()
+                    logs["grad_d"] = _backward("loss_d", loss_d, step, discriminator, cfg.clip_grad_norm,
+                                               {"discriminator": discriminator},
+                                               functools.partial(d_loss, discriminator, real, fake))
                     opt_d.step()
                 logs["loss_d"] = loss_d.item()
 
-            with autocast:
-                prediction = task.predict(g_run, batch)
-                if variant == "supervised":
-                    terms = {"loss_sup": task.supervised_loss(prediction, batch)}
-                    weights = {"loss_sup": cfg.w_sup}
-                else:
-                    terms = {"loss_rec": task.reconstruction_loss(prediction, batch)}
-                    weights = {"loss_rec": cfg.w_rec}
-                    if adversarial:
-                        terms["loss_adv"] = generator_loss(cfg.gan_loss, d_run(task.fake(prediction)).float())
-                        weights["loss_adv"] = cfg.w_adv
-                loss_g = sum(weights[k] * v.float() for k, v in terms.items())
-            _check_finite("loss_g", loss_g, step)
+            loss_g, terms = g_loss(g_run, d_run, batch, step)
             opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
+            logs["grad_g"] = _backward("loss_g", loss_g, step, generator, cfg.clip_grad_norm, models,
+                                       lambda: g_loss(generator, discriminator, batch, step)[0])  # noqa: B023
             opt_g.step()
             logs |= {"loss_g": loss_g.item()} | {k: v.item() for k, v in terms.items()}
 
@@ -257,7 +301,24 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     }
 
 
-def _check_finite(name: str, value: torch.Tensor, step: int) -> None:
-    if not torch.isfinite(value).all():
-        raise TrainingDiverged(f"{name} became {value.item()} at step {step + 1}: training diverged "
-                               f"(lower the learning rates or loss weights in params.yaml)")
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _backward(name: str, loss: torch.Tensor, step: int, model: torch.nn.Module, clip: float,
+              models: dict[str, torch.nn.Module], rerun) -> float:
+    """Backpropagate `loss` into `model`, clip its gradient norm to `clip` (0: no clipping) and return the norm before
+    clipping. A non-finite loss or gradient stops training with a message naming where it first arose (found by
+    running `rerun` again with hooks on `models`)."""
+    if not torch.isfinite(loss).all():
+        raise TrainingDiverged(f"{name} became {loss.item()} at step {step + 1} "
+                               f"({locate_non_finite(models, rerun)}); training diverged: lower the learning rates "
+                               "or loss weights, or set clip_grad_norm, in params.yaml")
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip if clip > 0 else math.inf)
+    if not torch.isfinite(norm):
+        raise TrainingDiverged(f"the gradient of {name} became {norm.item()} at step {step + 1} "
+                               f"({locate_non_finite(models, rerun)}); training diverged: lower the learning rates "
+                               "or loss weights in params.yaml")
+    return norm.item()

@@ -1,6 +1,9 @@
-"""Rotations, rigid transforms and camera models (NumPy; the differentiable versions live in render/)."""
+"""Rotations, rigid transforms and camera models (NumPy; the camera model itself lives in render/camera.py)."""
 
 import numpy as np
+import torch
+
+from pipeline.render.camera import project
 
 
 def rotation_matrix(axis: str, angle) -> np.ndarray:
@@ -32,18 +35,10 @@ def world_to_camera(points: np.ndarray, R: np.ndarray, T: np.ndarray) -> np.ndar
 
 
 def distort_project(points_cam: np.ndarray, f, c, k, p) -> np.ndarray:
-    """Human3.6M camera model: perspective division, radial (k1..k3) and tangential (p1, p2) distortion, pixels.
-
-    Follows the model shipped with the dataset (3d-pose-baseline `project_point_radial`):
-    `x' = x (1 + k1 r2 + k2 r4 + k3 r6 + p1 y + p2 x) + [p2, p1] r2`, then `f x' + c`. (..., 3) -> (..., 2).
-    """
-    f, c, k, p = (np.asarray(v, np.float64).reshape(-1) for v in (f, c, k, p))
-    xy = points_cam[..., :2] / points_cam[..., 2:3]
-    r2 = np.sum(xy**2, axis=-1, keepdims=True)
-    radial = 1 + k[0] * r2 + k[1] * r2**2 + k[2] * r2**3
-    tangential = p[0] * xy[..., 1:2] + p[1] * xy[..., 0:1]
-    distorted = xy * (radial + tangential) + np.array([p[1], p[0]]) * r2
-    return f * distorted + c
+    """Human3.6M camera model (`render.camera.project`) on NumPy arrays: camera-frame mm (..., 3) -> pixels (..., 2)."""
+    camera = torch.from_numpy(np.concatenate([np.ravel(v) for v in (f, c, k, p)]).astype(np.float64))
+    points = torch.from_numpy(np.asarray(points_cam, np.float64))
+    return project(points.reshape(1, -1, 3), camera[None]).numpy().reshape(*points.shape[:-1], 2)
 
 
 def rigid(R: np.ndarray, t: np.ndarray) -> np.ndarray:

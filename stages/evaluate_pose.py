@@ -40,7 +40,7 @@ def main(argv):
     table, shown = PoseErrorTable(), {}
     with torch.no_grad():
         for batch in one_pass(split_urls(args.shards, "test"), 256, collate_inputs):
-            pred = task.predict(generator, batch).numpy()
+            pred = task.predict(generator, batch).pose.numpy()
             gt = batch["pose3d"].numpy()
             table.update(pred, gt, batch["actions"])
             for i, action in enumerate(batch["actions"]):  # the first test sample of each action, for the figure

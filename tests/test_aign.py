@@ -6,12 +6,13 @@ import torch
 
 from pipeline.aign import TrainConfig, TrainingDiverged, seed_everything, train
 from pipeline.batches import BatchStream
+from pipeline.errors import ParamsError
 from pipeline.pose_basis import BasisAccumulator
 from pipeline.shards import iterate_split, read_manifest, split_urls
 from pipeline.tasks.pose import PoseModel, PoseTask, collate_inputs, collate_memory
 from stages.prepare_h36m import main as prepare_h36m
 
-SMALL = PoseModel(width=8, input_size=16, render_size=16, disc_hidden=16)
+SMALL = PoseModel(hidden=32, blocks=1, render_size=16, disc_hidden=16)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def _setup(shards, seed=0):
 @pytest.mark.parametrize("variant, losses", [
     ("supervised", {"loss_sup"}),
     ("recon_only", {"loss_rec"}),
-    ("aign", {"loss_rec", "loss_adv", "loss_d"}),
+    ("aign", {"loss_rec", "loss_adv", "loss_d", "grad_d"}),
 ])
 def test_each_variant_trains(pose_shards, tmp_path, variant, losses):
     task, generator, discriminator, inputs, memory = _setup(pose_shards)
@@ -57,7 +58,7 @@ def test_each_variant_trains(pose_shards, tmp_path, variant, losses):
     cfg = TrainConfig(steps=3, batch_size=8, log_every=1, checkpoint_every=2)
     summary = train(task, generator, discriminator, inputs, memory, cfg, variant,
                     checkpoint=tmp_path / "ck.pt", fingerprint="x", log_dir=tmp_path / "live")
-    assert losses | {"loss_g"} == set(summary["final"])
+    assert losses | {"loss_g", "grad_g"} == set(summary["final"])
     assert all(np.isfinite(v) for v in summary["final"].values())
     assert summary["train_samples_per_s"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(before, generator.parameters(), strict=True))
@@ -107,13 +108,92 @@ def test_a_changed_fingerprint_starts_over(pose_shards, tmp_path, capsys):
     assert "resuming" not in capsys.readouterr().out
 
 
-def test_nan_guard(pose_shards, tmp_path):
+def _diverge(pose_shards, tmp_path, variant="recon_only", **changes):
     task, generator, discriminator, inputs, memory = _setup(pose_shards)
-    task.reconstruction_loss = lambda pose, batch: pose.sum() * float("nan")
-    cfg = TrainConfig(steps=3, batch_size=8)
-    with pytest.raises(TrainingDiverged, match=r"loss_g became nan at step 1: training diverged"):
-        train(task, generator, discriminator, inputs, memory, cfg, "recon_only", checkpoint=tmp_path / "n.pt",
-              fingerprint="f")
+    for name, value in changes.items():
+        setattr(task, name, value)
+    with pytest.raises(TrainingDiverged) as error:
+        train(task, generator, discriminator, inputs, memory, TrainConfig(steps=3, batch_size=8), variant,
+              checkpoint=tmp_path / "n.pt", fingerprint="f")
+    return str(error.value)
+
+
+def test_nan_guard_names_the_task_code_when_every_module_output_is_finite(pose_shards, tmp_path):
+    message = _diverge(pose_shards, tmp_path, reconstruction_loss=lambda pred, batch: pred.pose.sum() * float("nan"))
+    assert message.startswith("loss_g became nan at step 1 (every module output is finite: the non-finite value arose "
+                              "in the task's code after the models")
+    assert "\n" not in message
+
+
+def test_nan_guard_names_the_module_whose_output_went_non_finite(pose_shards, tmp_path):
+    task = _setup(pose_shards)[0]
+    real_predict = task.predict
+
+    def poisoned_predict(generator, batch):
+        with torch.no_grad():
+            generator.blocks[0].layers[0].weight[0, 0] = float("inf")  # a weight that blew up
+        return real_predict(generator, batch)
+
+    message = _diverge(pose_shards, tmp_path, predict=poisoned_predict)
+    assert "first non-finite value: the output of generator.blocks.0.layers.0 (Linear)" in message
+
+
+def test_nan_guard_finds_a_gradient_that_went_non_finite_behind_a_finite_loss(pose_shards, tmp_path):
+    # sqrt at 0 is finite, its gradient is not: the failure the Human3.6M renderer once had.
+    message = _diverge(pose_shards, tmp_path,
+                       reconstruction_loss=lambda pred, batch: torch.sqrt((pred.pose - pred.pose.detach()) ** 2).sum())
+    assert message.startswith("the gradient of loss_g became")
+    assert "the gradient at the output of generator.coefficients (Linear)" in message \
+        or "the gradient at the output of generator.rotation (Linear)" in message
+
+
+def test_nan_guard_covers_the_discriminator(pose_shards, tmp_path):
+    message = _diverge(pose_shards, tmp_path, "aign", real=lambda memory: memory["pose3d"] * float("nan"))
+    assert message.startswith("loss_d became nan at step 1")
+
+
+def test_learning_rate_schedule():
+    cfg = TrainConfig(steps=110, warmup_steps=10, lr_decay="cosine", lr_final=0.1)
+    assert cfg.lr_factor(0) == pytest.approx(0.1)  # warm-up: (step + 1) / 10
+    assert cfg.lr_factor(9) == pytest.approx(1.0)
+    assert cfg.lr_factor(10) == pytest.approx(1.0)  # decay starts
+    assert cfg.lr_factor(109) == pytest.approx(0.1)  # last step at lr_final
+    assert cfg.lr_factor(59.5) == pytest.approx(0.55)  # half way: the cosine's midpoint
+    linear = TrainConfig(steps=101, lr_decay="linear", lr_final=0.0)
+    assert [linear.lr_factor(s) for s in (0, 50, 100)] == pytest.approx([1.0, 0.5, 0.0])
+    assert TrainConfig(steps=5).lr_factor(4) == 1.0
+    ramp = TrainConfig(w_adv=0.2, adv_warmup_steps=100)
+    assert [ramp.adv_weight(s) for s in (0, 50, 100, 400)] == pytest.approx([0.0, 0.1, 0.2, 0.2])
+
+
+def test_schedule_params_are_checked():
+    with pytest.raises(ParamsError, match=r"param pose.train.warmup_steps: found 5, expected fewer than steps"):
+        TrainConfig(steps=5, warmup_steps=5).check("pose.train")
+    with pytest.raises(ParamsError, match=r"param pose.train.lr_final: found 2.0"):
+        TrainConfig(lr_final=2.0).check("pose.train")
+    with pytest.raises(ParamsError, match=r"param pose.train.clip_grad_norm: found -1.0"):
+        TrainConfig(clip_grad_norm=-1.0).check("pose.train")
+
+
+def test_training_applies_the_schedule_and_clips_gradients(pose_shards, tmp_path, monkeypatch):
+    seen = {"lr": [], "norms": []}
+    real_step = torch.optim.Adam.step
+
+    def spy_step(self, *args, **kwargs):
+        if len(self.param_groups[0]["params"]) == len(list(generator.parameters())):
+            seen["lr"].append(self.param_groups[0]["lr"])
+            grads = [p.grad.flatten() for p in self.param_groups[0]["params"] if p.grad is not None]
+            seen["norms"].append(torch.cat(grads).norm().item())
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy_step)
+    task, generator, discriminator, inputs, memory = _setup(pose_shards)
+    cfg = TrainConfig(steps=5, batch_size=8, lr_g=1e-3, warmup_steps=2, lr_decay="linear", lr_final=0.5,
+                      clip_grad_norm=1e-4)
+    summary = train(task, generator, discriminator, inputs, memory, cfg, "recon_only", checkpoint=tmp_path / "l.pt",
+                    fingerprint="f")
+    assert seen["lr"] == pytest.approx([5e-4, 1e-3, 1e-3, 7.5e-4, 5e-4])
+    assert max(seen["norms"]) <= 1e-4 * (1 + 1e-5) < summary["final"]["grad_g"]  # clipped; the log has the raw norm
 
 
 def test_same_seed_same_weights(pose_shards, tmp_path):

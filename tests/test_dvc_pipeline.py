@@ -27,7 +27,7 @@ TINY = {
               "inpaint": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
                           "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1,
                                     "shuffle": 10}}},
-    "pose": {"basis": {"components": 6}, "model": {"width": 8, "input_size": 16, "render_size": 16, "disc_hidden": 16},
+    "pose": {"basis": {"components": 6}, "model": {"hidden": 32, "blocks": 1, "render_size": 16, "disc_hidden": 16},
              "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}},
     "sfm": {"model": {"width": 8, "disc_width": 8},
             "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},

@@ -22,7 +22,7 @@ def test_distort_project_matches_hand_computation():
 
 
 def test_distort_project_without_distortion_is_pinhole():
-    points = np.array([[0.0, 0.0, 5.0], [1.0, -2.0, 4.0]])
+    points = np.array([[0.0, 0.0, 5000.0], [1000.0, -2000.0, 4000.0]])  # mm
     uv = distort_project(points, f=[100, 200], c=[10, 20], k=[0, 0, 0], p=[0, 0])
     np.testing.assert_allclose(uv, [[10, 20], [35, -80]])
 

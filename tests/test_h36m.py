@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from pipeline.datasets.h36m import (
+    action_of,
     JOINTS_17,
     iter_sequences,
     open_h36m,
@@ -105,3 +106,8 @@ def test_camera_file_without_subject(tmp_path, h36m_root):
         hf.create_group("subject1")
     with pytest.raises(DataError, match="group subject1/camera1 missing"):
         read_cameras(tmp_path / "cameras.h5", ["S1"])
+
+
+def test_actions_are_named_as_in_the_protocol():
+    assert [action_of(n) for n in ("Walking 1", "SittingDown", "TakingPhoto 1", "WalkingDog", "WalkDog 1")] == \
+        ["Walking", "SittingDown", "Photo", "WalkDog", "WalkDog"]

@@ -29,6 +29,8 @@ JOINT_NAMES_17 = ("hip", "r_hip", "r_knee", "r_foot", "l_hip", "l_knee", "l_foot
 # Parent of each of the 17 joints, for drawing skeletons and bone features.
 PARENTS_17 = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 CORRUPT_SEQUENCES = {("S11", "Directions")}  # the S11 Directions recording is known to be broken
+# Names some subjects' files give two of the 15 actions (S1's "TakingPhoto 1", "WalkingDog"), and the action meant.
+ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}
 PUBLISHED_CAMERAS = Path(__file__).with_name("h36m_published_cameras.json")
 
 
@@ -71,7 +73,9 @@ class Sequence:
 
 
 def action_of(sequence_name: str) -> str:
-    return re.sub(r" \d+$", "", sequence_name)
+    """The action of a take: "Walking 1" -> "Walking", "TakingPhoto 1" -> "Photo"."""
+    action = re.sub(r" \d+$", "", sequence_name)
+    return ACTION_ALIASES.get(action, action)
 
 
 def subject_number(subject: str) -> int:

@@ -40,3 +40,13 @@ def to_uint8_tiles(heatmaps: np.ndarray) -> np.ndarray:
 def from_uint8_tiles(tiles: np.ndarray, num_joints: int) -> np.ndarray:
     """Inverse of `to_uint8_tiles`: (J*H, W) uint8 -> (J, H, W) float32 in [0, 1]."""
     return tiles.reshape(num_joints, -1, tiles.shape[1]).astype(np.float32) / 255.0
+
+
+def heatmap_centroids(heatmaps: torch.Tensor) -> torch.Tensor:
+    """Heatmaps (..., J, H, W) -> the centre of mass of each (..., J, 2) as (u, v) heatmap coordinates, the inverse of
+    `gaussian_heatmaps` for a Gaussian inside the map (a parameter-free, differentiable soft-argmax)."""
+    h, w = heatmaps.shape[-2:]
+    mass = heatmaps.sum((-2, -1)).clamp(min=1e-6)
+    u = (heatmaps.sum(-2) * (torch.arange(w, dtype=heatmaps.dtype, device=heatmaps.device) + 0.5)).sum(-1) / mass
+    v = (heatmaps.sum(-1) * (torch.arange(h, dtype=heatmaps.dtype, device=heatmaps.device) + 0.5)).sum(-1) / mass
+    return torch.stack([u, v], -1)

@@ -1,33 +1,46 @@
 """3D human pose AIGN: heatmaps -> R (mean + sum_j a_j B_j) -> projection -> heatmaps.
 
-The generator predicts the root-relative pose in the camera frame through a rotation and shape-basis coefficients.
-The renderer places it with the translation that best explains the observed 2D keypoints (closed-form least
-squares), projects it with the sample's camera (distortion included) into the crop, and draws Gaussian heatmaps
-that are compared with the input heatmaps.
+The generator predicts the root-relative pose through a rotation relative to the viewing ray of the root joint and
+shape-basis coefficients. The renderer places the pose with the translation that best puts every joint on its
+observed viewing ray (closed-form least squares), projects it with the sample's camera (distortion included) into the
+crop and draws Gaussian heatmaps. The reconstruction loss compares them with the input heatmaps, and compares the
+projected joints with the observed 2D keypoints: a heatmap comparison is blind to a joint that has left its
+Gaussian's reach, the keypoint term still pulls it back from anywhere.
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from pipeline.models.pose import PoseDiscriminator, PoseGenerator
-from pipeline.pose_basis import ShapeBasis
+from pipeline.pose_basis import ShapeBasis, canonical_rotation
+from pipeline.render.camera import project, ray_rotation, undistort
 from pipeline.render.heatmaps import from_uint8_tiles, gaussian_blur
-from pipeline.render.pose import render_heatmaps, solve_translation
+from pipeline.render.pose import draw_heatmaps, solve_translation, to_crop
 
 MM_PER_M = 1000.0
+ROOT = 0  # the hip
 
 
 @dataclass
 class PoseModel:
     """params.yaml pose.model."""
 
-    width: int = 32
-    input_size: int = 32  # heatmaps are average-pooled to this size for the encoder
+    hidden: int = 1024  # width of the generator's residual MLP
+    blocks: int = 2  # its residual blocks
     render_size: int = 32  # the renderer draws heatmaps at this size; the inputs are average-pooled to match
     blur_sigmas: list[float] = field(default_factory=lambda: [4.0])  # extra, blurred comparisons (render pixels)
+    reprojection: float = 1.0  # weight of the keypoint reprojection term of the reconstruction loss
     disc_hidden: int = 256
+    memory_in_basis: bool = False  # the discriminator sees memory poses projected onto the generator's shape basis
+
+
+class PosePrediction(NamedTuple):
+    pose: torch.Tensor  # (B, J, 3) root-relative, camera frame, mm
+    ray_frame: torch.Tensor  # (B, J, 3) the same pose in the frame of the root's viewing ray, mm
+    translation: torch.Tensor  # (B, 3) where the renderer places the root, camera frame, mm
 
 
 def collate_inputs(samples: list[dict]) -> dict:
@@ -50,6 +63,11 @@ def collate_memory(samples: list[dict]) -> dict:
     return {"pose3d": torch.from_numpy(np.stack([s["pose3d.npy"] for s in samples]))}
 
 
+def ray_frame(pose: torch.Tensor, rays: torch.Tensor) -> torch.Tensor:
+    """Root-relative camera-frame poses (B, J, 3) -> the frame whose z axis is the viewing ray (B, 2) of the root."""
+    return pose @ ray_rotation(rays)  # rows: x_ray = R^T x_cam
+
+
 class PoseTask:
     """`heatmap_size` and `heatmap_sigma` describe the input heatmaps (from the shard manifest)."""
 
@@ -63,36 +81,58 @@ class PoseTask:
 
     def build(self) -> tuple[PoseGenerator, PoseDiscriminator]:
         joints = self.mean.shape[0]
-        generator = PoseGenerator(joints, self.components.shape[0], self.model.width, self.heatmap_size,
-                                  self.model.input_size)
+        generator = PoseGenerator(joints, self.components.shape[0], self.model.hidden, self.model.blocks)
         return generator, PoseDiscriminator(joints, self.model.disc_hidden)
 
-    def predict(self, generator: PoseGenerator, batch: dict) -> torch.Tensor:
-        """Root-relative poses (B, J, 3) in the camera frame, millimetres."""
-        rotation, coefficients = generator(batch["heatmaps"])
+    def predict(self, generator: PoseGenerator, batch: dict) -> PosePrediction:
+        camera = batch["camera"].float()
+        rays = undistort(batch["keypoints"].float(), camera)  # (B, J, 2) the observed joints' viewing rays
+        # Where the person is: the root's ray and the crop's side, in normalised camera coordinates.
+        geometry = torch.cat([rays[:, ROOT], batch["crop"][:, 2:3] / camera[:, 0:1]], 1)
+        rotation, coefficients = generator(batch["heatmaps"], geometry)
         mean, components = self.mean.to(coefficients.device), self.components.to(coefficients.device)
         shape = mean + torch.einsum("bk,kjc->bjc", coefficients.float(), components)  # canonical frame
-        return shape @ rotation.float().transpose(1, 2)  # x_cam = R x_canonical, as row vectors
+        local = shape @ rotation.float().transpose(1, 2)  # ray frame: x = R x_canonical, as row vectors
+        pose = local @ ray_rotation(rays[:, ROOT]).transpose(1, 2)  # camera frame
+        return PosePrediction(pose, local, solve_translation(pose, rays))
 
-    def reconstruction_loss(self, pose: torch.Tensor, batch: dict) -> torch.Tensor:
-        """Mean squared heatmap error, at the data's sharpness and after each extra blur (the renderer draws the
-        blurred heatmaps exactly, the observed ones are convolved): blurred terms still pull keypoints that landed
-        far from their targets."""
-        placed = pose + solve_translation(pose, batch["keypoints"], batch["camera"])[:, None]
+    def reconstruction_loss(self, prediction: PosePrediction, batch: dict) -> torch.Tensor:
+        """Mean squared heatmap error at the data's sharpness and after each extra blur (the renderer draws the
+        blurred heatmaps exactly, the observed ones are convolved), plus the keypoint reprojection error (crop
+        widths, pseudo-Huber: quadratic below 1% of the crop, linear beyond) weighted by `reprojection`."""
+        size, camera = self.model.render_size, batch["camera"].float()
+        placed = prediction.pose + prediction.translation[:, None]
+        coords = to_crop(project(placed, camera), batch["crop"], size)  # (B, J, 2)
         observed = torch.nn.functional.avg_pool2d(batch["heatmaps"], self.pool) if self.pool > 1 else batch["heatmaps"]
         loss = 0.0
         for blur in (0.0, *self.model.blur_sigmas):
-            rendered = render_heatmaps(placed, batch["camera"], batch["crop"], self.model.render_size,
-                                       self.render_sigma, blur)
-            loss = loss + ((rendered - gaussian_blur(observed, blur)) ** 2).mean()
-        return loss * 100  # x100: heatmap errors are small numbers
+            rendered = draw_heatmaps(coords, size, self.render_sigma, blur)
+            loss = loss + ((rendered - gaussian_blur(observed, blur)) ** 2).mean() * 100  # x100: small numbers
+        target = to_crop(batch["keypoints"].float(), batch["crop"], size)
+        error = (coords - target).norm(dim=-1) / size  # (B, J) crop widths
+        delta = 0.01
+        return loss + self.model.reprojection * (torch.sqrt(error**2 + delta**2) - delta).mean()
 
-    def supervised_loss(self, pose: torch.Tensor, batch: dict) -> torch.Tensor:
+    def supervised_loss(self, prediction: PosePrediction, batch: dict) -> torch.Tensor:
         target = batch["pose3d"] - batch["pose3d"][:, :1]
-        return (((pose - target) / MM_PER_M) ** 2).sum(-1).mean()
+        return (((prediction.pose - target) / MM_PER_M) ** 2).sum(-1).mean()
 
-    def fake(self, pose: torch.Tensor) -> torch.Tensor:
-        return pose / MM_PER_M
+    def fake(self, prediction: PosePrediction) -> torch.Tensor:
+        return prediction.ray_frame / MM_PER_M
 
     def real(self, memory: dict) -> torch.Tensor:
-        return (memory["pose3d"] - memory["pose3d"][:, :1]) / MM_PER_M
+        """Memory poses (camera frame, absolute) in their root's viewing-ray frame, root-relative, metres."""
+        pose = memory["pose3d"]
+        root = pose[:, ROOT]
+        relative = ray_frame(pose - root[:, None], root[:, :2] / root[:, 2:3])
+        if self.model.memory_in_basis:
+            relative = self.in_basis(relative)
+        return relative / MM_PER_M
+
+    def in_basis(self, pose: torch.Tensor) -> torch.Tensor:
+        """Root-relative poses (B, J, 3) -> their projection onto the shape basis, in the same frame."""
+        mean, components = self.mean.to(pose.device), self.components.to(pose.device)
+        turn = canonical_rotation(pose)  # canonical = pose R^T
+        canonical = pose @ turn.transpose(1, 2)
+        coefficients = torch.einsum("bjc,kjc->bk", canonical - mean, components) / components.square().sum((1, 2))
+        return (mean + torch.einsum("bk,kjc->bjc", coefficients, components)) @ turn
