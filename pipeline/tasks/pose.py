@@ -34,7 +34,7 @@ class PoseModel:
     blur_sigmas: list[float] = field(default_factory=lambda: [4.0])  # extra, blurred comparisons (render pixels)
     reprojection: float = 1.0  # weight of the keypoint reprojection term of the reconstruction loss
     disc_hidden: int = 256
-    memory_in_basis: bool = False  # the discriminator sees memory poses projected onto the generator's shape basis
+    memory_in_basis: bool = True  # the discriminator sees memory poses projected onto the generator's shape basis
 
 
 class PosePrediction(NamedTuple):
