@@ -137,6 +137,9 @@ def _leaves(prediction):
     """The prediction with every tensor detached into a leaf that requires grad (what the renderer differentiates)."""
     if isinstance(prediction, dict):
         return {k: _leaves(v) for k, v in prediction.items()}
+    if isinstance(prediction, tuple):  # a NamedTuple keeps its type
+        leaves = [_leaves(v) for v in prediction]
+        return type(prediction)(*leaves) if hasattr(prediction, "_fields") else tuple(leaves)
     if isinstance(prediction, torch.Tensor) and prediction.is_floating_point():
         return prediction.detach().requires_grad_()
     return prediction

@@ -216,3 +216,15 @@ def test_batch_stream_resumes_mid_epoch(pose_shards):
     resumed.restore(replay.state())
     assert [next(resumed)["keys"] for _ in range(12)] == first[13:]
     assert first[0] != first[10]  # each epoch has its own order
+
+
+@pytest.mark.parametrize("variant", ["recon_only", "aign"])
+def test_reckless_learning_rates_do_not_make_pose_training_diverge(pose_shards, tmp_path, variant):
+    """A learning rate of 1 throws the generator's predictions anywhere (behind the camera, metres wide): the camera
+    model, the renderer and the losses stay finite, so training goes on."""
+    task, generator, discriminator, inputs, memory = _setup(pose_shards)
+    cfg = TrainConfig(steps=12, batch_size=8, lr_g=1.0, lr_d=1.0, w_adv=1.0)
+    summary = train(task, generator, discriminator, inputs, memory, cfg, variant, checkpoint=tmp_path / "r.pt",
+                    fingerprint="f")
+    assert all(np.isfinite(v) for v in summary["final"].values())
+    assert all(torch.isfinite(p).all() for p in generator.parameters())

@@ -59,7 +59,8 @@ def pose_work(h36m_root, tmp_path_factory):
     params["h36m"] |= {"root": str(h36m_root), "stride": 2,
                        "splits": {"inputs": ["S1", "S5"], "memory": ["S7"], "test": ["S9"]}}
     params["pose"]["model"] = {"hidden": 32, "blocks": 1, "render_size": 16, "disc_hidden": 16}
-    params["pose"]["train"] |= {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50}
+    params["pose"]["train"] |= {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50,
+                                "warmup_steps": 1}
     (work / "one.yaml").write_text(yaml.safe_dump(params))
     params["runtime"]["processes"] = 2
     (work / "params.yaml").write_text(yaml.safe_dump(params))

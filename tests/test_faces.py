@@ -58,7 +58,7 @@ def _settings(task):
 
 @pytest.mark.parametrize("task", ["sr", "inpaint"])
 @pytest.mark.parametrize("variant, losses", [
-    ("supervised", {"loss_sup"}), ("recon_only", {"loss_rec"}), ("aign", {"loss_rec", "loss_adv", "loss_d"})])
+    ("supervised", {"loss_sup"}), ("recon_only", {"loss_rec"}), ("aign", {"loss_rec", "loss_adv", "loss_d", "grad_d"})])
 def test_each_task_trains(faces, tmp_path, task, variant, losses):
     seed_everything(0)
     settings = _settings(task)
@@ -69,7 +69,7 @@ def test_each_task_trains(faces, tmp_path, task, variant, losses):
     before = [p.detach().clone() for p in generator.parameters()]
     summary = train(face_task, generator, discriminator, inputs, memory, settings.train, variant,
                     checkpoint=tmp_path / "ck.pt", fingerprint="f")
-    assert set(summary["final"]) == losses | {"loss_g"}
+    assert set(summary["final"]) == losses | {"loss_g", "grad_g"}
     assert all(np.isfinite(v) for v in summary["final"].values())
     assert any(not torch.equal(a, b) for a, b in zip(before, generator.parameters(), strict=True))
 

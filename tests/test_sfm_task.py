@@ -32,7 +32,7 @@ def sfm_shards(vkitti_root, tmp_path_factory):
 
 
 @pytest.mark.parametrize("variant, losses", [
-    ("supervised", {"loss_sup"}), ("recon_only", {"loss_rec"}), ("aign", {"loss_rec", "loss_adv", "loss_d"})])
+    ("supervised", {"loss_sup"}), ("recon_only", {"loss_rec"}), ("aign", {"loss_rec", "loss_adv", "loss_d", "grad_d"})])
 def test_each_variant_trains(sfm_shards, tmp_path, variant, losses):
     seed_everything(0)
     task = SfmTask(SfmModel(width=8, disc_width=8))
@@ -42,7 +42,7 @@ def test_each_variant_trains(sfm_shards, tmp_path, variant, losses):
     before = [p.detach().clone() for p in generator.parameters()]
     summary = train(task, generator, discriminator, inputs, memory, TrainConfig(steps=2, batch_size=2), variant,
                     checkpoint=tmp_path / "ck.pt", fingerprint="f")
-    assert set(summary["final"]) == losses | {"loss_g"}
+    assert set(summary["final"]) == losses | {"loss_g", "grad_g"}
     assert all(np.isfinite(v) for v in summary["final"].values())
     assert any(not torch.equal(a, b) for a, b in zip(before, generator.parameters(), strict=True))
 
