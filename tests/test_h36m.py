@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from pipeline.datasets.h36m import (
-    action_of,
     JOINTS_17,
+    action_of,
     iter_sequences,
     open_h36m,
     published_cameras,

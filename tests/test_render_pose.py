@@ -7,7 +7,6 @@ from pipeline.render.camera import project, ray_rotation, undistort
 from pipeline.render.heatmaps import gaussian_blur, gaussian_heatmaps, heatmap_centroids
 from pipeline.render.pose import render_heatmaps, solve_translation, to_crop
 
-
 H36M_CAMERA = torch.tensor([[1145.0, 1143.8, 512.5, 515.5, -0.2071, 0.2478, -0.0031, -0.00098, -0.00142]],
                            dtype=torch.float64)
 
