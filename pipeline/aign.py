@@ -19,7 +19,9 @@ appeared, dvclive logging of every loss and gradient norm, and a rich progress b
 import functools
 import math
 import os
+import pickle
 import random
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -147,14 +149,34 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def _resumable(checkpoint: Path, fingerprint: dict[str, str]) -> dict | None:
+    """The checkpoint's state if it was written by a run with this fingerprint; otherwise None, and one line that
+    says what differs. Loaded with `weights_only`: a checkpoint holds tensors and plain values, never code."""
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise UserError(f"{checkpoint}: holds more than tensors and plain values, refused unread "
+                        f"({str(err).splitlines()[0]}); delete it to start over") from None
+    written = state.get("fingerprint")
+    written = written if isinstance(written, dict) else {}
+    differing = [part for part in fingerprint if written.get(part) != fingerprint[part]]
+    if not differing:
+        return state
+    print(f"{checkpoint}: written by a run with other {' and '.join(differing)}; training starts over",
+          file=sys.stderr)
+    return None
+
+
 def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module | None, inputs: BatchStream,
-          memory: BatchStream | None, cfg: TrainConfig, variant: Variant, *, checkpoint: Path, fingerprint: str,
-          log_dir: Path | None = None, name: str = "train", world: distributed.World = distributed.SINGLE,
+          memory: BatchStream | None, cfg: TrainConfig, variant: Variant, *, checkpoint: Path,
+          fingerprint: str | dict[str, str], log_dir: Path | None = None, name: str = "train",
+          world: distributed.World = distributed.SINGLE,
           device: torch.device | None = None, runtime: distributed.Runtime | None = None) -> dict:
     """Train `generator` (and `discriminator` for aign) for `cfg.steps` steps; returns a summary of the run.
 
     `checkpoint` is written every `cfg.checkpoint_every` steps; if it exists with the same `fingerprint` (a digest of
-    everything that determines the run) training resumes from it, otherwise it starts over. In a distributed run
+    everything that determines the run, or digests by name, e.g. {"params and data": ..., "code": ...}) training
+    resumes from it, otherwise it says which part differs and starts over. In a distributed run
     (`world`, from `distributed.start`) the streams hold this process's share of each global batch of
     `cfg.batch_size` samples; rank 0 reads and writes the checkpoint and the logs.
     """
@@ -181,8 +203,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     start = 0
     state = None
     if world.main and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        state = state if state["fingerprint"] == fingerprint else None
+        state = _resumable(checkpoint, fingerprint if isinstance(fingerprint, dict) else {"settings": fingerprint})
     if world.distributed:  # rank 0's checkpoint, whatever the other nodes' disks hold
         shared = [state]
         torch.distributed.broadcast_object_list(shared, src=0)
@@ -282,7 +303,8 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
                 live.next_step()
             if world.main and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
                 _save_checkpoint(checkpoint, {
-                    "fingerprint": fingerprint, "step": step + 1,
+                    "fingerprint": fingerprint if isinstance(fingerprint, dict) else {"settings": fingerprint},
+                    "step": step + 1,
                     "generator": generator.state_dict(), "opt_g": opt_g.state_dict(),
                     "discriminator": discriminator.state_dict() if adversarial else None,
                     "opt_d": opt_d.state_dict() if adversarial else None,

@@ -94,6 +94,6 @@ def save_classifier(folder: Path, model: AttributeClassifier, info: dict) -> Non
 def load_classifier(folder: Path) -> tuple[AttributeClassifier, list[str]]:
     info = json.loads((folder / "model.json").read_text())
     model = AttributeClassifier(info["size"], len(info["attributes"]), info["width"])
-    model.load_state_dict(torch.load(folder / "classifier.pt", map_location="cpu"))
+    model.load_state_dict(torch.load(folder / "classifier.pt", map_location="cpu", weights_only=True))
     model.eval()
     return model, info["attributes"]

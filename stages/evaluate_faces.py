@@ -67,7 +67,7 @@ def main(argv):
     info = json.loads((args.model / "model.json").read_text())
     task = build_task(args.task, parse_settings(args.task, info["settings"]), info["size"], info["crop_box"])
     generator, _ = task.build()
-    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
+    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu", weights_only=True))
     generator.eval()
     classifier, attributes = load_classifier(args.classifier)
     judged = {name: wanted for name, wanted in memory_sets.items() if all(a in attributes for a in wanted)}

@@ -34,7 +34,7 @@ def main(argv):
     task = PoseTask(ShapeBasis.load(args.basis), PoseModel(**info["model"]), info["heatmap_size"],
                     info["heatmap_sigma"])
     generator, _ = task.build()
-    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
+    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu", weights_only=True))
     generator.eval()
 
     table, shown = PoseErrorTable(), {}

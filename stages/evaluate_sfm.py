@@ -42,7 +42,7 @@ def main(argv):
     info = json.loads((args.model / "model.json").read_text())
     task = SfmTask(SfmModel(**info["model"]))
     generator, _ = task.build()
-    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu"))
+    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu", weights_only=True))
     generator.eval()
 
     table = SfmErrorTable(cfg.max_depth, cfg.median_scaling and args.variant != "supervised", cfg.snippet)

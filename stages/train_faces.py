@@ -38,7 +38,8 @@ def main(argv):
     task = build_task(args.task, settings, faces["size"], faces["crop_box"])
     generator, discriminator = task.build()
     info = {k: v for k, v in dataclasses.asdict(settings).items() if k != "train"}
-    run_training(f"{args.task}-{args.memory_set}", "aign", task, generator, discriminator, shards=args.shards,
+    run_training(f"{args.task}-{args.memory_set}", "aign", task, generator, discriminator,
+                 stage=__spec__.name, shards=args.shards,
                  memory_shards=args.memory, collate_inputs=collate_faces, collate_memory=collate_faces,
                  cfg=settings.train, determined_by=[info],
                  model_info={"task": args.task, "memory_set": args.memory_set, "size": faces["size"],

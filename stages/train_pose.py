@@ -32,7 +32,8 @@ def main(argv):
     seed_everything(cfg.seed)
     task = PoseTask(ShapeBasis.load(args.basis), model_cfg, manifest["heatmap_size"], manifest["heatmap_sigma"])
     generator, discriminator = task.build()
-    run_training(f"pose-{args.variant}", args.variant, task, generator, discriminator, shards=args.shards,
+    run_training(f"pose-{args.variant}", args.variant, task, generator, discriminator,
+                 stage=__spec__.name, shards=args.shards,
                  memory_shards=args.shards, collate_inputs=collate_inputs, collate_memory=collate_memory, cfg=cfg,
                  determined_by=[dataclasses.asdict(model_cfg), sha256_file(args.basis)],
                  model_info={"task": "pose", "model": dataclasses.asdict(model_cfg),

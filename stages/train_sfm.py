@@ -26,7 +26,8 @@ def main(argv):
     seed_everything(cfg.seed)
     task = SfmTask(model_cfg)
     generator, discriminator = task.build()
-    run_training(f"sfm-{args.variant}", args.variant, task, generator, discriminator, shards=args.shards,
+    run_training(f"sfm-{args.variant}", args.variant, task, generator, discriminator,
+                 stage=__spec__.name, shards=args.shards,
                  memory_shards=args.shards, collate_inputs=collate_pairs, collate_memory=collate_depths, cfg=cfg,
                  determined_by=[dataclasses.asdict(model_cfg)],
                  model_info={"task": "sfm", "model": dataclasses.asdict(model_cfg)},

@@ -12,6 +12,7 @@ from pipeline.aign import TrainConfig, train
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import BatchStream
 from pipeline.errors import ParamsError
+from pipeline.provenance import code_digest
 from pipeline.shards import read_manifest, split_urls
 from stages.common import load_params
 
@@ -23,12 +24,13 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run_training(experiment: str, variant: str, task, generator, discriminator, *, shards: Path, memory_shards: Path,
-                 collate_inputs, collate_memory, cfg: TrainConfig, determined_by: list, model_info: dict,
-                 outputs: tuple[Path, Path, Path]) -> None:
+def run_training(experiment: str, variant: str, task, generator, discriminator, *, stage: str, shards: Path,
+                 memory_shards: Path, collate_inputs, collate_memory, cfg: TrainConfig, determined_by: list,
+                 model_info: dict, outputs: tuple[Path, Path, Path]) -> None:
     """Train, then write the generator and `model_info` (model dir), the run summary (metrics json) and the
     dvclive logs. Checkpoints and logs live in data/checkpoints/<experiment>/ until the run succeeds, so an
-    interrupted run resumes when everything in `determined_by` is unchanged (under any number of processes).
+    interrupted run resumes when everything in `determined_by` and the code of module `stage` (the stage's import
+    closure) are unchanged (under any number of processes).
 
     The params section `runtime` says how: with `processes` > 1 this stage relaunches itself under torchrun and each
     process trains on its share of every global batch of `cfg.batch_size`; rank 0 alone writes.
@@ -45,8 +47,9 @@ def run_training(experiment: str, variant: str, task, generator, discriminator, 
     memory = BatchStream(split_urls(memory_shards, "memory", runtime.shard_url), batch, collate_memory,
                          shuffle=cfg.shuffle, seed=cfg.seed + 10_000, num_workers=cfg.num_workers)
     scratch = CHECKPOINTS / experiment
-    digest = fingerprint(variant, cfg, *determined_by, read_manifest(shards)["splits"],
-                         read_manifest(memory_shards)["splits"])
+    digest = {"params and data": fingerprint(variant, cfg, *determined_by, read_manifest(shards)["splits"],
+                                             read_manifest(memory_shards)["splits"]),
+              "code": code_digest(stage)}
     summary = train(task, generator, discriminator, inputs, memory, cfg, variant,
                     checkpoint=scratch / "checkpoint.pt", fingerprint=digest, log_dir=scratch / "live",
                     name=f"train_{experiment}", world=world, device=device, runtime=runtime)

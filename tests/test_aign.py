@@ -6,7 +6,7 @@ import torch
 
 from pipeline.aign import TrainConfig, TrainingDiverged, seed_everything, train
 from pipeline.batches import BatchStream
-from pipeline.errors import ParamsError
+from pipeline.errors import ParamsError, UserError
 from pipeline.pose_basis import BasisAccumulator
 from pipeline.shards import iterate_split, read_manifest, split_urls
 from pipeline.tasks.pose import PoseModel, PoseTask, collate_inputs, collate_memory
@@ -89,7 +89,7 @@ def test_resume_equals_uninterrupted(pose_shards, tmp_path):
     with pytest.raises(_Interrupt):
         train(task, generator, discriminator, inputs, memory, cfg, "aign", checkpoint=tmp_path / "b.pt",
               fingerprint="f")
-    assert torch.load(tmp_path / "b.pt", weights_only=False)["step"] == 4
+    assert torch.load(tmp_path / "b.pt", weights_only=True)["step"] == 4
 
     task, generator, discriminator, inputs, memory = _setup(pose_shards, seed=0)
     train(task, generator, discriminator, inputs, memory, cfg, "aign", checkpoint=tmp_path / "b.pt", fingerprint="f")
@@ -97,15 +97,36 @@ def test_resume_equals_uninterrupted(pose_shards, tmp_path):
         assert torch.equal(value, uninterrupted[key]), key
 
 
-def test_a_changed_fingerprint_starts_over(pose_shards, tmp_path, capsys):
+@pytest.mark.parametrize("changed", ["code", "params and data"])
+def test_a_changed_fingerprint_starts_over_and_says_why(pose_shards, tmp_path, capsys, changed):
     cfg = TrainConfig(steps=2, batch_size=8, checkpoint_every=1)
+    before = {"params and data": "p1", "code": "c1"}
     task, generator, discriminator, inputs, memory = _setup(pose_shards)
     train(task, generator, discriminator, inputs, memory, cfg, "recon_only", checkpoint=tmp_path / "c.pt",
-          fingerprint="old")
+          fingerprint=before)
+    capsys.readouterr()
     task, generator, discriminator, inputs, memory = _setup(pose_shards)
     train(task, generator, discriminator, inputs, memory, cfg, "recon_only", checkpoint=tmp_path / "c.pt",
-          fingerprint="new")
-    assert "resuming" not in capsys.readouterr().out
+          fingerprint=before | {changed: "2"})
+    out, err = capsys.readouterr()
+    assert "resuming" not in out
+    assert f"{tmp_path / 'c.pt'}: written by a run with other {changed}; training starts over\n" in err
+
+
+class _Payload:
+    """What a checkpoint pulled from a shared remote could carry: an object whose unpickling runs code."""
+
+    def __reduce__(self):
+        return (print, ("unpickling ran code",))
+
+
+def test_a_checkpoint_holding_objects_is_refused_unread(pose_shards, tmp_path, capsys):
+    torch.save({"fingerprint": {"settings": "f"}, "step": 1, "payload": _Payload()}, tmp_path / "evil.pt")
+    task, generator, discriminator, inputs, memory = _setup(pose_shards)
+    with pytest.raises(UserError, match=r"evil.pt: holds more than tensors and plain values, refused unread"):
+        train(task, generator, discriminator, inputs, memory, TrainConfig(steps=1, batch_size=8), "recon_only",
+              checkpoint=tmp_path / "evil.pt", fingerprint="f")
+    assert "unpickling ran code" not in capsys.readouterr().out
 
 
 def _diverge(pose_shards, tmp_path, variant="recon_only", **changes):
