@@ -2,12 +2,13 @@
 partition, plus figures.
 
 usage: python -m stages.evaluate_faces <sr|inpaint> <memory set> <celeba shards> <classifier dir> <model dir>
-                                       <dvclive dir> <metrics json> <plots dir>
+                                       <dvclive dir> <metrics json> <plots dir> <samples npz>
 
 PSNR and SSIM compare outputs quantised to 8 bits with the ground truth: over the whole face for super-resolution
 (beside the bicubic baseline), inside the hole for inpainting. A per-image PSNR is capped at 100 dB (identical
 images) before averaging. Attribute rates: the share of faces the attribute classifier labels as satisfying each
-memory set's filter, for the outputs and for the ground truth.
+memory set's filter, for the outputs and for the ground truth. The samples file holds the figure's faces (input,
+output, truth) for the report's side-by-side grids.
 """
 
 import argparse
@@ -60,7 +61,7 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("memory_set")
-    for name in ("shards", "classifier", "model", "live", "metrics", "plots"):
+    for name in ("shards", "classifier", "model", "live", "metrics", "plots", "samples"):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
     memory_sets = load_params("celeba", PrepareCeleba).memory_sets
@@ -105,10 +106,11 @@ def main(argv):
     }
     if args.task == "sr":
         result["bicubic"] = baseline.summary()
-    with atomic_outputs(args.metrics, args.plots) as (metrics, plots):
+    with atomic_outputs(args.metrics, args.plots, args.samples) as (metrics, plots, samples):
         write_json(metrics, result)
         plots.mkdir()
-        np.savez_compressed(plots / "samples.npz", **shown)
+        with samples.open("wb") as stream:
+            np.savez_compressed(stream, **shown)
         face_grid(plots / "faces.png", {"input": shown["input"], "output": shown["output"],
                                         "ground truth": shown["truth"]}, f"{experiment}: test faces")
         training_curves(plots / "training.png", args.live, f"{experiment} training losses", info["log_every"])

@@ -1,10 +1,11 @@
 """DVC stage report: every experiment's metrics side by side (JSON, a markdown table, a figure).
 
-usage: python -m stages.report <summary json> <table md> <figure png> <sr grid png> <inpaint grid png>
-       --faces <faces metrics dir> <faces plots dir> <classifier metrics json> -- <experiment metrics json>...
+usage: python -m stages.report <evaluation metrics dir> <samples dir> <classifier metrics json>
+                               <summary json> <table md> <figure png> <sr grid png> <inpaint grid png>
 
-The face experiments are those listed in params (experiments.sr, experiments.inpaint); the grids show the same
-test faces as input, the output of every memory set, and the ground truth.
+The experiments are those params lists (experiments.*): `<task>-<name>.json` of the metrics folder for each, and for
+the face tasks `<task>-<name>.npz` of the samples folder; the grids show the same test faces as input, the output
+of every memory set, and the ground truth.
 """
 
 import argparse
@@ -73,7 +74,15 @@ def comparisons(pose: dict[str, dict], sfm: dict[str, dict]) -> dict:
     return out
 
 
-def load_faces(metrics_dir: Path, plots_dir: Path, experiments: Experiments) -> dict[str, dict]:
+def _metrics(folder: Path, experiment: str) -> dict:
+    path = folder / f"{experiment}.json"
+    if not path.is_file():
+        raise DataError(f"{path}: missing, expected the metrics of experiment {experiment} (params experiments lists "
+                        "it; run ./aign repro)")
+    return json.loads(path.read_text())
+
+
+def load_faces(metrics_dir: Path, samples_dir: Path, experiments: Experiments) -> dict[str, dict]:
     """task -> memory set -> (metrics, figure samples), for the experiments params lists."""
     faces = {}
     for task in FACE_TASKS:
@@ -81,12 +90,9 @@ def load_faces(metrics_dir: Path, plots_dir: Path, experiments: Experiments) -> 
         if not getattr(experiments, task):
             raise ParamsError(f"param experiments.{task}: empty, expected at least one memory set")
         for memory in getattr(experiments, task):
-            path = metrics_dir / f"{task}-{memory}.json"
-            if not path.is_file():
-                raise DataError(f"{path}: missing, expected the metrics of experiment {task}-{memory} "
-                                f"(run evaluate_{task}@{memory})")
-            with np.load(plots_dir / f"{task}-{memory}" / "samples.npz") as samples:
-                faces[task][memory] = (json.loads(path.read_text()), dict(samples))
+            metrics = _metrics(metrics_dir, f"{task}-{memory}")
+            with np.load(samples_dir / f"{task}-{memory}.npz") as samples:
+                faces[task][memory] = (metrics, dict(samples))
     return faces
 
 
@@ -139,23 +145,15 @@ def face_rows(results: dict[str, tuple]) -> dict[str, np.ndarray]:
 @stage_main
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("summary", type=Path)
-    parser.add_argument("table", type=Path)
-    parser.add_argument("figure", type=Path)
-    parser.add_argument("sr_figure", type=Path)
-    parser.add_argument("inpaint_figure", type=Path)
-    parser.add_argument("--faces", nargs=3, type=Path, required=True,
-                        metavar=("METRICS_DIR", "PLOTS_DIR", "CLASSIFIER_JSON"))
-    parser.add_argument("metrics", type=Path, nargs="+")
+    for name in ("metrics", "samples", "classifier", "summary", "table", "figure", "sr_figure", "inpaint_figure"):
+        parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
-    faces = load_faces(args.faces[0], args.faces[1], load_params("experiments", Experiments))
-    classifier = json.loads(args.faces[2].read_text())
-    results = {}
-    for path in args.metrics:
-        data = json.loads(path.read_text())
-        results[data["experiment"]] = data
-    pose = {k: v for k, v in results.items() if k.startswith("pose-")}
-    sfm = {k: v for k, v in results.items() if k.startswith("sfm-")}
+    experiments = load_params("experiments", Experiments)
+    faces = load_faces(args.metrics, args.samples, experiments)
+    classifier = json.loads(args.classifier.read_text())
+    pose = {f"pose-{v}": _metrics(args.metrics, f"pose-{v}") for v in experiments.pose}
+    sfm = {f"sfm-{v}": _metrics(args.metrics, f"sfm-{v}") for v in experiments.sfm}
+    results = pose | sfm
     synthetic = any(r.get("synthetic") for r in results.values()) or any(
         r.get("synthetic") for task in faces.values() for r, _ in task.values())
     label = " (synthetic data)" if synthetic else ""

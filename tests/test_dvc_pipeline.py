@@ -95,10 +95,10 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert summary["synthetic"] is True
     assert set(summary["experiments"]) == {f"{task}-{variant}" for task in ("pose", "sfm")
                                            for variant in ("supervised", "recon_only", "aign")}
-    sfm = json.loads((repo / "metrics/sfm-aign.json").read_text())
+    sfm = json.loads((repo / "metrics/eval/sfm-aign.json").read_text())
     assert sfm["median_scaling"] is True and sfm["samples"] == 4 and 0 <= sfm["depth"]["a1"] <= 1
-    assert json.loads((repo / "metrics/sfm-supervised.json").read_text())["median_scaling"] is False
-    assert (repo / "plots/sfm-aign/depth.png").stat().st_size > 1000
+    assert json.loads((repo / "metrics/eval/sfm-supervised.json").read_text())["median_scaling"] is False
+    assert (repo / "plots/eval/sfm-aign/depth.png").stat().st_size > 1000
     table = (repo / "metrics/summary.md").read_text()
     assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
     faces = summary["faces"]
@@ -108,13 +108,55 @@ def test_repro_builds_every_stage_then_nothing(repo):
     for figure in ("faces-sr", "faces-inpaint"):
         assert (repo / f"plots/{figure}.png").stat().st_size > 1000
     for variant in ("supervised", "recon_only", "aign"):
-        assert (repo / f"plots/pose-{variant}/skeletons.png").stat().st_size > 1000
+        assert (repo / f"plots/eval/pose-{variant}/skeletons.png").stat().st_size > 1000
         assert json.loads((repo / f"metrics/train/pose-{variant}.json").read_text())["train_samples_per_s"] > 0
     assert not (repo / "data/checkpoints/pose-aign").exists()  # scratch checkpoints are removed after success
 
     again = _run(repo, "repro")
     assert _ran(again) == [] and "Data and pipelines are up to date" in again
     assert _run(repo, "status", "dvc.yaml").strip() == "Data and pipelines are up to date."
+
+
+@pytest.mark.slow
+def test_metrics_show_loads_every_metric(repo):
+    shown = subprocess.run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=repo, capture_output=True,
+                           text=True, env=dict(os.environ, DVC_NO_ANALYTICS="1"))
+    assert shown.returncode == 0 and "failed to load" not in shown.stderr + shown.stdout, shown.stderr
+    files = json.loads(shown.stdout)[""]["data"]
+    assert {"metrics/eval/pose-aign.json", "metrics/eval/inpaint-male.json", "metrics/train/sfm-aign.json",
+            "metrics/summary.json"} <= set(files)
+    assert all("error" not in content for content in files.values())
+
+
+@pytest.mark.slow
+def test_editing_shards_code_marks_every_stage_that_reads_shards_changed(repo):
+    shards = repo / "pipeline" / "shards.py"
+    original = shards.read_text()
+    shards.write_text(original + "\n# an edit\n")
+    try:
+        changed = set(json.loads(_run(repo, "status", "--json")))
+    finally:
+        shards.write_text(original)
+    # Every stage but the synthesizers (which write raw files) and the report (which reads metrics) reads shards.
+    assert changed == set(STAGES) - {"synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "report"}
+    assert _run(repo, "status", "dvc.yaml").strip() == "Data and pipelines are up to date."
+
+
+@pytest.mark.slow
+def test_removing_and_adding_an_experiment_needs_only_params(repo):
+    params_file = repo / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["experiments"]["pose"] = ["recon_only", "aign"]
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    assert _ran(_run(repo, "repro")) == ["report"]
+    summary = json.loads((repo / "metrics/summary.json").read_text())
+    assert set(summary["experiments"]) == {"pose-recon_only", "pose-aign", "sfm-supervised", "sfm-recon_only",
+                                           "sfm-aign"}
+    assert "| pose-supervised |" not in (repo / "metrics/summary.md").read_text()
+    params_file.write_text(original)
+    assert _ran(_run(repo, "repro")) == ["report"]
+    assert "pose-supervised" in json.loads((repo / "metrics/summary.json").read_text())["experiments"]
 
 
 BENCH_FIELDS = {"raw_samples_per_s", "prepare_samples_per_s", "loader_samples_per_s_0_workers",

@@ -1,5 +1,7 @@
+import fnmatch
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -7,16 +9,21 @@ import pytest
 import yaml
 from conftest import REPO
 
-from pipeline.gate import GateRule, regressions
+from pipeline.errors import ParamsError
+from pipeline.gate import GateClaim, GateParams, GateRule, broken_claims, read_metric, regressions
+from stages.common import load_params
 
 RULES = [
-    GateRule("metrics/pose-*.json:average.*mpjpe", "lower", 3.0),
+    GateRule("metrics/eval/pose-*.json:average.*mpjpe", "lower", 3.0),
     GateRule("metrics/cls.json:accuracy", "higher", 0.01),
 ]
+AIGN = "metrics/eval/pose-aign.json"
+RECON = "metrics/eval/pose-recon_only.json"
+CLAIM = GateClaim("aign beats recon_only", f"{AIGN}:average.mpjpe", f"{RECON}:average.mpjpe", "lower", 20.0)
 
 
-def _diff(old, new, file="metrics/pose-aign.json", key="average.mpjpe"):
-    return {file: {key: {"old": old, "new": new, "diff": new - old}}}
+def _diff(old, new, file=AIGN, key="average.mpjpe"):
+    return {file: {key: {"old": old, "new": new, "diff": None if new is None else new - old}}}
 
 
 def test_equal_metrics_pass():
@@ -30,7 +37,7 @@ def test_within_tolerance_passes_and_improvement_passes():
 
 def test_regression_beyond_tolerance_fails():
     (line,) = regressions(_diff(97.2, 101.0), RULES)
-    assert "metrics/pose-aign.json:average.mpjpe went from 97.2 to 101.0" in line
+    assert f"{AIGN}:average.mpjpe went from 97.2 to 101.0" in line
 
 
 def test_higher_is_better_metrics():
@@ -38,85 +45,127 @@ def test_higher_is_better_metrics():
     assert not regressions(_diff(0.9, 0.895, "metrics/cls.json", "accuracy"), RULES)
 
 
-def test_ungated_and_missing_values_are_ignored():
+def test_ungated_and_new_metrics_pass():
     assert regressions(_diff(1.0, 500.0, key="train_samples_per_s"), RULES) == []
-    assert regressions({"metrics/pose-aign.json": {"average.mpjpe": {"old": None, "new": 99.0}}}, RULES) == []
+    assert regressions({AIGN: {"average.mpjpe": {"old": None, "new": 99.0}}}, RULES) == []
+
+
+def test_a_disappeared_metric_fails_unless_its_file_left_the_pipeline():
+    gone = _diff(97.2, None, key="per_action.Walking.mpjpe")  # not even gated by a rule
+    assert regressions(gone, RULES) == [f"{AIGN}:per_action.Walking.mpjpe disappeared (was 97.2)"]
+    assert regressions(gone, RULES, declared={AIGN}) == [f"{AIGN}:per_action.Walking.mpjpe disappeared (was 97.2)"]
+    assert regressions(gone, RULES, declared={RECON}) == []  # its experiment was removed from params
+
+
+def test_claims_hold_by_their_margin_and_fail_below_it_or_when_missing():
+    values = {f"{AIGN}:average.mpjpe": 100.0, f"{RECON}:average.mpjpe": 130.0}
+    assert broken_claims([CLAIM], values.get) == []
+    values[f"{AIGN}:average.mpjpe"] = 115.0
+    (line,) = broken_claims([CLAIM], values.get)
+    assert line.startswith("claim 'aign beats recon_only': ") and "a lead of 15" in line and "at least 20.0" in line
+    del values[f"{RECON}:average.mpjpe"]
+    assert broken_claims([CLAIM], values.get) == [f"claim 'aign beats recon_only': {RECON}:average.mpjpe is missing"]
+    higher = GateClaim("biased", "a.json:rate", "b.json:rate", "higher", 0.1)
+    assert broken_claims([higher], {"a.json:rate": 0.5, "b.json:rate": 0.35}.get) == []
+    assert broken_claims([higher], {"a.json:rate": 0.5, "b.json:rate": 0.45}.get)
+
+
+def test_read_metric_walks_dotted_keys(tmp_path):
+    (tmp_path / "m.json").write_text(json.dumps({"average": {"mpjpe": 97.2, "name": "x"}, "flag": True}))
+    assert read_metric(tmp_path, "m.json:average.mpjpe") == 97.2
+    for missing in ("m.json:average.p_mpjpe", "m.json:average.name", "m.json:flag", "other.json:average.mpjpe"):
+        assert read_metric(tmp_path, missing) is None
+
+
+def test_malformed_gate_params_are_named(tmp_path, monkeypatch):
+    params = {"gate": {"rules": [], "claims": [{"claim": "c", "metric": "no-colon", "baseline": "b.json:x",
+                                                "direction": "lower", "margin": 1.0}]}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.setenv("AIGN_PARAMS", str(tmp_path / "params.yaml"))
+    with pytest.raises(ParamsError, match=r"param gate.claims\[0\].metric: found 'no-colon', expected"):
+        load_params("gate", GateParams)
 
 
 @pytest.fixture
-def project_rules(monkeypatch) -> list[GateRule]:
-    """The rules of the project's params.yaml, loaded as the gate stage loads them."""
-    from pipeline.gate import GateParams
-    from stages.common import load_params
-
+def project_gate(monkeypatch) -> GateParams:
+    """The gate of the project's params.yaml, loaded as the gate stage loads it."""
     monkeypatch.setenv("AIGN_PARAMS", str(REPO / "params.yaml"))
-    return load_params("gate", GateParams).rules
+    return load_params("gate", GateParams)
 
 
-# The same commit, params and shards on two of the sessions' CPUs (README, "Results depend on the CPU").
-CROSS_CPU = {
-    "metrics/pose-aign.json": {"average.mpjpe": (82.4, 88.7), "average.n_mpjpe": (77.8, 84.1)},
-    "metrics/sfm-aign.json": {"depth.a1": (0.595, 0.561), "depth.abs_rel": (0.244, 0.278),
-                              "depth.sq_rel": (2.543, 3.837), "depth.rmse": (8.450, 10.347)},
-    "metrics/faces/inpaint-smiling.json": {"psnr": (19.38, 14.93), "ssim": (0.463, 0.331)},
-    "metrics/pose-recon_only.json": {"average.mpjpe": (93.99, 97.35), "average.n_mpjpe": (86.13, 89.95)},
-    "metrics/sfm-supervised.json": {"depth.a1": (0.733, 0.743), "depth.rmse": (6.525, 6.224),
-                                    "depth.sq_rel": (1.339, 1.246)},
-    "metrics/sfm-recon_only.json": {"depth.a1": (0.564, 0.576), "depth.abs_rel": (0.262, 0.257)},
-    "metrics/faces/sr-all.json": {"psnr": (23.81, 24.14)},
-    "metrics/faces/inpaint-male.json": {"psnr": (18.09, 17.71)},
-}
+def _first_rule(rules: list[GateRule], reference: str) -> GateRule | None:
+    file, key = reference.split(":")
+    return next((r for r in rules if fnmatch.fnmatch(file, r.pattern.split(":")[0])
+                 and fnmatch.fnmatch(key, r.pattern.split(":")[1])), None)
 
 
-def test_project_gate_accepts_the_measured_cpu_spread_both_ways(project_rules):
-    for first, second in ((0, 1), (1, 0)):
-        diff = {file: {key: {"old": pair[first], "new": pair[second]} for key, pair in metrics.items()}
-                for file, metrics in CROSS_CPU.items()}
-        assert regressions(diff, project_rules) == []
+def test_every_claimed_metric_has_a_tolerance_smaller_than_the_claimed_effect(project_gate):
+    """A tolerance as wide as the effect beside it lets the effect vanish with CI green."""
+    assert project_gate.claims
+    for claim in project_gate.claims:
+        for side in (claim.metric, claim.baseline):
+            rule = _first_rule(project_gate.rules, side)
+            assert rule is not None, f"{side}: no gate rule"
+            assert rule.tolerance < claim.margin, (claim.claim, side, rule.tolerance, claim.margin)
 
 
-def test_project_gate_still_fails_regressions_beyond_the_cpu_spread(project_rules):
-    rules = project_rules
-    assert regressions(_diff(0.733, 0.70, "metrics/sfm-supervised.json", "depth.a1"), rules)
-    assert regressions(_diff(0.564, 0.53, "metrics/sfm-recon_only.json", "depth.a1"), rules)
-    assert regressions(_diff(43.7, 47.5, "metrics/pose-supervised.json", "average.mpjpe"), rules)
-    assert regressions(_diff(6.22, 6.9, "metrics/sfm-supervised.json", "depth.rmse"), rules)
-    assert regressions(_diff(82.4, 95.0, "metrics/pose-aign.json", "average.mpjpe"), rules)  # beyond the CPU spread
-    assert not regressions(_diff(82.4, 95.0, "metrics/pose-aign.json", "per_action.Walking.mpjpe"), rules)
+def test_project_gate_fails_when_a_claimed_metric_takes_its_baseline_value(project_gate):
+    """Constructed metrics that satisfy every claim by twice its margin; then each claimed metric replaced by its
+    baseline's value, as if the method had no effect: the claim breaks and the tolerance catches the change."""
+    for claim in project_gate.claims:
+        sign = -1 if claim.direction == "lower" else 1
+        base = {claim.baseline: 100.0, claim.metric: 100.0 + sign * 2 * claim.margin}
+        assert broken_claims([claim], base.get) == []
+        replaced = dict(base, **{claim.metric: base[claim.baseline]})
+        assert broken_claims([claim], replaced.get)
+        file, key = claim.metric.split(":")
+        assert regressions({file: {key: {"old": base[claim.metric], "new": replaced[claim.metric]}}},
+                           project_gate.rules), claim.claim
 
 
-def _git(repo, *args):
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+def _run(repo, env, *args):
+    return subprocess.run([sys.executable, "-m", *args], cwd=repo, env=env, capture_output=True, text=True)
 
 
 @pytest.mark.slow
 def test_gate_stage_against_a_committed_revision(tmp_path):
-    """`python -m stages.gate --rev HEAD` in a real git + DVC repository: passes on equal metrics, fails after."""
+    """`python -m stages.gate --rev HEAD` in a real git + DVC repository: passes on an unchanged reproduction, fails
+    when pose-aign's metrics are replaced by pose-recon_only's and when a metrics file is deleted."""
     repo = tmp_path
-    metrics = repo / "metrics" / "pose-aign.json"
-    metrics.parent.mkdir()
-    metrics.write_text(json.dumps({"average": {"mpjpe": 97.2, "p_mpjpe": 70.0}}))
-    (repo / "dvc.yaml").write_text("metrics:\n  - metrics/pose-aign.json\n")
-    (repo / "params.yaml").write_text(yaml.safe_dump({"gate": {"rules": [
-        {"pattern": "metrics/pose-*.json:average.*mpjpe", "direction": "lower", "tolerance": 3.0}]}}))
-    _git(repo, "init", "-q")
+    files = {AIGN: {"average": {"mpjpe": 110.0, "p_mpjpe": 80.0}}, RECON: {"average": {"mpjpe": 160.0,
+                                                                                       "p_mpjpe": 120.0}}}
+    for file, content in files.items():
+        (repo / file).parent.mkdir(parents=True, exist_ok=True)
+        (repo / file).write_text(json.dumps(content))
+    (repo / "dvc.yaml").write_text(yaml.safe_dump({
+        "stages": {f"evaluate_{v}": {"cmd": f"echo {v}", "outs": [{f"metrics/eval/pose-{v}.json": {"cache": False}}]}
+                   for v in ("aign", "recon_only")},
+        "metrics": ["metrics/eval"]}))
+    (repo / "params.yaml").write_text(yaml.safe_dump({"gate": {
+        "rules": [{"pattern": "metrics/eval/pose-*.json:average.*mpjpe", "direction": "lower", "tolerance": 5.0}],
+        "claims": [{"claim": CLAIM.claim, "metric": CLAIM.metric, "baseline": CLAIM.baseline, "direction": "lower",
+                    "margin": CLAIM.margin}]}}))
     env = dict(os.environ, DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t", PYTHONPATH=str(REPO))
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=repo, check=True, env=env)
-    _git(repo, "add", "-A")
-    subprocess.run(["git", "commit", "-qm", "base"], cwd=repo, check=True, env=env)
+    for command in (["git", "init", "-q"], [sys.executable, "-m", "dvc", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "commit", "-qm", "base"]):
+        subprocess.run(command, cwd=repo, check=True, env=env, capture_output=True)
 
-    def gate():
-        return subprocess.run([sys.executable, "-m", "stages.gate", "--rev", "HEAD"], cwd=repo, env=env,
-                              capture_output=True, text=True)
-
-    passed = gate()
+    passed = _run(repo, env, "stages.gate", "--rev", "HEAD")
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "Gate passed" in passed.stdout
+    assert "Gate passed" in passed.stdout and "(1 claims)" in passed.stdout
 
-    metrics.write_text(json.dumps({"average": {"mpjpe": 105.0, "p_mpjpe": 70.5}}))
-    failed = gate()
-    assert failed.returncode == 1
-    table = [line for line in failed.stdout.splitlines() if line.startswith("|") and "average.mpjpe" in line]
-    assert table and "97.2" in table[0] and "105" in table[0]  # the dvc metrics diff table
-    assert "average.mpjpe went from 97.2 to 105.0" in failed.stdout
+    shutil.copy(repo / RECON, repo / AIGN)
+    replaced = _run(repo, env, "stages.gate", "--rev", "HEAD")
+    assert replaced.returncode == 1, replaced.stdout + replaced.stderr
+    table = [line for line in replaced.stdout.splitlines() if line.startswith("|") and "average.mpjpe" in line]
+    assert table and "110" in table[0] and "160" in table[0]  # the dvc metrics diff table
+    assert f"{AIGN}:average.mpjpe went from 110.0 to 160.0" in replaced.stdout
+    assert "claim 'aign beats recon_only'" in replaced.stdout
+
+    subprocess.run(["git", "checkout", "--", AIGN], cwd=repo, check=True)
+    (repo / RECON).unlink()
+    deleted = _run(repo, env, "stages.gate", "--rev", "HEAD")
+    assert deleted.returncode == 1, deleted.stdout + deleted.stderr
+    assert f"{RECON}:average.mpjpe disappeared (was 160.0)" in deleted.stdout
+    assert f"{RECON}:average.mpjpe is missing" in deleted.stdout
