@@ -130,3 +130,28 @@ def face_grid(path: Path, rows: dict[str, np.ndarray], title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def paired_differences(path: Path, panels: dict[str, dict], title: str) -> None:
+    """One panel per comparison metric (`panels`: label -> a row of `seed_study.compare`): the paired difference of
+    each seed as a dot, their mean with a one-standard-deviation bar, and zero (no effect) as a line. The panel's
+    title says which side of zero is better for the run."""
+    cols = min(4, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 0.4, 2.5 * rows + 0.5), squeeze=False)
+    for ax, (label, row) in zip(axes.flat, panels.items(), strict=False):
+        diffs = list(row["per_seed"].values())
+        ax.axhline(0.0, color="0.6", lw=1)
+        ax.scatter(np.zeros(len(diffs)) + np.linspace(-0.08, 0.08, len(diffs)), diffs, s=18, color="tab:blue",
+                   zorder=3)
+        ax.errorbar([0.3], [row["mean"]], yerr=[row["std"] or 0.0], fmt="D", color="tab:red", capsize=4)
+        ax.set_xlim(-0.4, 0.6)
+        ax.set_xticks([])
+        wanted = "below" if row["better"] == "lower" else "above"
+        ax.set_title(f"{label}\n(better {wanted} 0; {row['wins']}/{row['seeds']} seeds)", fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -3,12 +3,23 @@
 import functools
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from pipeline.config import parse
 from pipeline.errors import ParamsError, UserError
+
+
+@dataclass
+class Experiments:
+    """params.yaml experiments: the stage instances dvc.yaml expands, per task."""
+
+    pose: list[str] = field(default_factory=list)
+    sfm: list[str] = field(default_factory=list)
+    sr: list[str] = field(default_factory=list)
+    inpaint: list[str] = field(default_factory=list)
 
 
 def params_path() -> Path:

@@ -10,7 +10,6 @@ of every memory set, and the ground truth.
 
 import argparse
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +17,10 @@ import numpy as np
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.errors import DataError, ParamsError
 from pipeline.figures import face_grid, grouped_bars
-from stages.common import load_params, stage_main
+from stages.common import Experiments, load_params, stage_main
 
 FACE_TASKS = {"sr": "Face super-resolution", "inpaint": "Face inpainting"}
 
-
-@dataclass
-class Experiments:
-    """params.yaml experiments: the stages dvc.yaml expands."""
-
-    pose: list[str] = field(default_factory=list)
-    sfm: list[str] = field(default_factory=list)
-    sr: list[str] = field(default_factory=list)
-    inpaint: list[str] = field(default_factory=list)
 
 METRIC_NAMES = {"mpjpe": "MPJPE", "p_mpjpe": "P-MPJPE", "n_mpjpe": "N-MPJPE"}
 

@@ -14,7 +14,7 @@ from pipeline.errors import DataError
 from pipeline.shards import read_manifest
 from pipeline.tasks.faces import TASKS, build_task, collate_faces
 from stages.common import load_params, stage_main
-from stages.training import run_training
+from stages.training import add_seed_option, run_training, seeded
 
 
 @stage_main
@@ -24,8 +24,11 @@ def main(argv):
     parser.add_argument("memory_set")
     for name in ("shards", "memory", "model", "metrics", "live"):
         parser.add_argument(name, type=Path)
+    add_seed_option(parser)
     args = parser.parse_args(argv)
     settings = load_params(f"faces.{args.task}", TASKS[args.task])
+    train_cfg, experiment = seeded(settings.train, f"{args.task}-{args.memory_set}", args.seed)
+    settings = dataclasses.replace(settings, train=train_cfg)
     faces, memory = read_manifest(args.shards), read_manifest(args.memory)
     if memory.get("memory_set") != args.memory_set:
         raise DataError(f"{args.memory}/manifest.json: holds memory set {memory.get('memory_set')!r}, expected "
@@ -38,7 +41,7 @@ def main(argv):
     task = build_task(args.task, settings, faces["size"], faces["crop_box"])
     generator, discriminator = task.build()
     info = {k: v for k, v in dataclasses.asdict(settings).items() if k != "train"}
-    run_training(f"{args.task}-{args.memory_set}", "aign", task, generator, discriminator,
+    run_training(experiment, "aign", task, generator, discriminator,
                  stage=__spec__.name, shards=args.shards,
                  memory_shards=args.memory, collate_inputs=collate_faces, collate_memory=collate_faces,
                  cfg=settings.train, determined_by=[info],

@@ -1,5 +1,6 @@
 """What the train_<task> stages share: streams from shards, resumable and distributed training, atomic outputs."""
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -17,6 +18,18 @@ from pipeline.shards import read_manifest, split_urls
 from stages.common import load_params
 
 CHECKPOINTS = Path("data/checkpoints")
+
+
+def add_seed_option(parser) -> None:
+    parser.add_argument("--seed", type=int, help="train with this seed instead of the params' (the seed study)")
+
+
+def seeded(cfg: TrainConfig, experiment: str, seed: int | None) -> tuple[TrainConfig, str]:
+    """`cfg` with `seed`, and the experiment's name: `<experiment>-s<seed>` when the seed is not the params' own, so
+    that its scratch checkpoints are its own."""
+    if seed is None or seed == cfg.seed:
+        return cfg, experiment
+    return dataclasses.replace(cfg, seed=seed), f"{experiment}-s{seed}"
 
 
 def fingerprint(*parts) -> str:

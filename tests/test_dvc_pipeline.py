@@ -33,6 +33,7 @@ TINY = {
     "sfm": {"model": {"width": 8, "disc_width": 8},
             "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
     "bench": {"samples": 20, "batches": 2, "steps": 2, "renderer_reps": 2},
+    "seed_study": {"seeds": [1]},
 }
 MEMORY_SETS = {"all": {}, "big_nose": {"Big_Nose": 1}, "male": {"Male": 1}}  # replaces the default sets
 STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
@@ -68,6 +69,7 @@ def repo(tmp_path_factory):
         shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "dvc.yaml", repo / "dvc.yaml")
     shutil.copytree(REPO / "bench", repo / "bench")
+    shutil.copytree(REPO / "seeds", repo / "seeds")
     params = _merge(yaml.safe_load((REPO / "params.yaml").read_text()), TINY)
     params["celeba"]["memory_sets"] = MEMORY_SETS
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -118,23 +120,12 @@ def test_repro_builds_every_stage_then_nothing(repo):
 
 
 @pytest.mark.slow
-def test_metrics_show_loads_every_metric(repo):
-    shown = subprocess.run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=repo, capture_output=True,
-                           text=True, env=dict(os.environ, DVC_NO_ANALYTICS="1"))
-    assert shown.returncode == 0 and "failed to load" not in shown.stderr + shown.stdout, shown.stderr
-    files = json.loads(shown.stdout)[""]["data"]
-    assert {"metrics/eval/pose-aign.json", "metrics/eval/inpaint-male.json", "metrics/train/sfm-aign.json",
-            "metrics/summary.json"} <= set(files)
-    assert all("error" not in content for content in files.values())
-
-
-@pytest.mark.slow
 def test_editing_shards_code_marks_every_stage_that_reads_shards_changed(repo):
     shards = repo / "pipeline" / "shards.py"
     original = shards.read_text()
     shards.write_text(original + "\n# an edit\n")
     try:
-        changed = set(json.loads(_run(repo, "status", "--json")))
+        changed = set(json.loads(_run(repo, "status", "--json", "dvc.yaml")))
     finally:
         shards.write_text(original)
     # Every stage but the synthesizers (which write raw files) and the report (which reads metrics) reads shards.
@@ -180,6 +171,41 @@ def test_bench_stage_runs_only_when_asked_and_measures_every_task(repo):
             result["loader_samples_per_s_2_workers"] / result["train_step_samples_per_s"], rel=1e-3)
     assert (repo / "plots/bench.png").stat().st_size > 1000
     assert _ran(_run(repo, "repro", "bench/dvc.yaml")) == []
+
+
+@pytest.mark.slow
+def test_seed_study_pairs_every_run_with_its_counterpart_of_the_same_seed(repo):
+    ran = _ran(_run(repo, "repro", "seeds/dvc.yaml"))
+    assert "seeds/dvc.yaml:train_pose@aign-1" in ran and "seeds/dvc.yaml:seed_study" in ran
+    assert not any(stage.startswith(("train_", "evaluate_")) for stage in ran)  # seed 0: the main pipeline's runs
+    study = json.loads((repo / "metrics/seeds.json").read_text())
+    assert study["seeds"] == {"pose": [0, 1], "sfm": [0, 1], "sr": [0, 1], "inpaint": [0, 1]}
+    assert set(study["comparisons"]["sr"]) == {"big_nose - all"} and set(study["comparisons"]["inpaint"]) == {
+        "male - all"}
+    row = study["comparisons"]["pose"]["aign - recon_only"]["mpjpe"]
+    runs = {(variant, seed): json.loads(path.read_text())["average"]["mpjpe"] for variant in ("aign", "recon_only")
+            for seed, path in ((0, repo / f"metrics/eval/pose-{variant}.json"),
+                               (1, repo / f"metrics/seeds/pose-{variant}-s1.json"))}
+    for seed in (0, 1):
+        assert row["per_seed"][str(seed)] == pytest.approx(runs["aign", seed] - runs["recon_only", seed], abs=1e-3)
+    assert runs["aign", 0] != runs["aign", 1]  # another seed, another run
+    rate = study["comparisons"]["inpaint"]["male - all"]["rate"]
+    assert rate["seeds"] == 2 and 0 <= rate["wins"] <= 2 and -1 <= rate["mean"] <= 1
+    assert "| pose | aign - recon_only | mpjpe (lower is better) |" in (repo / "metrics/seeds.md").read_text()
+    assert (repo / "plots/seeds.png").stat().st_size > 1000
+    assert _ran(_run(repo, "repro", "seeds/dvc.yaml")) == []
+
+
+@pytest.mark.slow
+def test_metrics_show_loads_every_metric(repo):
+    """After the bench stage (above) wrote the last declared metrics file: no load warning, every file read."""
+    shown = subprocess.run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=repo, capture_output=True,
+                           text=True, env=dict(os.environ, DVC_NO_ANALYTICS="1"))
+    assert shown.returncode == 0 and "failed to load" not in shown.stderr + shown.stdout, shown.stderr
+    files = json.loads(shown.stdout)[""]["data"]
+    assert {"metrics/eval/pose-aign.json", "metrics/eval/inpaint-male.json", "metrics/train/sfm-aign.json",
+            "metrics/summary.json"} <= set(files)
+    assert all("error" not in content for content in files.values())
 
 
 @pytest.mark.slow

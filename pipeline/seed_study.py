@@ -1,0 +1,92 @@
+"""The seed study's arithmetic: paired differences between two runs of a task over seeds, their mean, spread and wins.
+
+A comparison pits a run against its counterpart trained with the same seed (same initialisation, same data order):
+aign against recon_only for pose and structure from motion, a biased face memory against the unbiased one (`all`)
+for super-resolution and inpainting. A difference smaller than its spread over seeds is not a result.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A metric of a task's evaluation JSON (dotted `key`, `{memory}` filled in for face comparisons)."""
+
+    name: str
+    key: str
+    better: Literal["lower", "higher"]
+
+
+HEADLINES = {
+    "pose": (Headline("mpjpe", "average.mpjpe", "lower"), Headline("p_mpjpe", "average.p_mpjpe", "lower")),
+    "sfm": (Headline("abs_rel", "depth.abs_rel", "lower"), Headline("a1", "depth.a1", "higher")),
+    "sr": (Headline("psnr", "psnr", "higher"), Headline("rate", "attribute_rate.output.{memory}", "higher")),
+    "inpaint": (Headline("psnr", "psnr", "higher"), Headline("rate", "attribute_rate.output.{memory}", "higher")),
+}
+UNBIASED = "all"  # the face memory every biased one is compared with
+
+
+def pairs(experiments: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    """(task, run, counterpart) for every comparison the listed experiments allow."""
+    found = []
+    for task in ("pose", "sfm"):
+        if {"aign", "recon_only"} <= set(experiments.get(task, [])):
+            found.append((task, "aign", "recon_only"))
+    for task in ("sr", "inpaint"):
+        if UNBIASED in experiments.get(task, []):
+            found += [(task, memory, UNBIASED) for memory in experiments[task] if memory != UNBIASED]
+    return found
+
+
+def lookup(metrics: dict, key: str) -> float:
+    node = metrics
+    for part in key.split("."):
+        node = node[part]
+    return float(node)
+
+
+def compare(task: str, run: str, counterpart: str, results: dict[int, dict[str, dict]]) -> dict:
+    """Per headline metric: each run's values over seeds, the paired differences run - counterpart, their mean and
+    standard deviation (over seeds, n - 1), and on how many seeds the run is better. `results`: seed -> experiment
+    name (`<task>-<name>`) -> evaluation metrics."""
+    out = {}
+    seeds = sorted(results)
+    for headline in HEADLINES[task]:
+        key = headline.key.format(memory=run)
+        a = np.array([lookup(results[s][f"{task}-{run}"], key) for s in seeds])
+        b = np.array([lookup(results[s][f"{task}-{counterpart}"], key) for s in seeds])
+        diff = a - b
+        better = diff < 0 if headline.better == "lower" else diff > 0
+        out[headline.name] = {
+            "better": headline.better,
+            "per_seed": {str(s): round(float(d), 4) for s, d in zip(seeds, diff, strict=True)},
+            "mean": round(float(diff.mean()), 4),
+            "std": round(float(diff.std(ddof=1)), 4) if len(seeds) > 1 else None,
+            "wins": int(better.sum()),
+            "seeds": len(seeds),
+            run: {"mean": round(float(a.mean()), 4), "std": round(float(a.std(ddof=1)), 4) if len(seeds) > 1 else None},
+            counterpart: {"mean": round(float(b.mean()), 4),
+                          "std": round(float(b.std(ddof=1)), 4) if len(seeds) > 1 else None},
+        }
+    return out
+
+
+def table(study: dict) -> str:
+    """Markdown: one row per comparison and headline metric."""
+    lines = ["| task | comparison | metric | run (mean ± sd) | counterpart (mean ± sd) | difference per seed | "
+             "difference mean ± sd | run better on |", "|---" * 8 + "|"]
+    for task, comparisons in study["comparisons"].items():
+        for name, metrics in comparisons.items():
+            run, counterpart = name.split(" - ")
+            for metric, row in metrics.items():
+                def spread(values):
+                    return f"{values['mean']:.4g} ± {values['std']:.2g}" if values["std"] is not None else \
+                        f"{values['mean']:.4g}"
+                per_seed = ", ".join(f"{d:+.4g}" for d in row["per_seed"].values())
+                lines.append(f"| {task} | {name} | {metric} ({row['better']} is better) | {spread(row[run])} | "
+                             f"{spread(row[counterpart])} | {per_seed} | {spread(row)} | "
+                             f"{row['wins']} of {row['seeds']} seeds |")
+    return "\n".join(lines)
