@@ -162,7 +162,7 @@ def main(argv):
 
     markdown = [f"# AIGN results{label}", "",
                 "Written by the `report` stage from `metrics/eval/` (`./aign repro`); the spread of these numbers "
-                "over seeds is in `metrics/seeds.md` (`./aign repro seeds/dvc.yaml`).", ""]
+                "over seeds is in [seeds.md](seeds.md) (`./aign repro seeds/dvc.yaml`).", ""]
     if pose:
         markdown += ["3D human pose, test subjects; millimetres, lower is better. `average` is the mean over "
                      "actions.", "", figure(args.figure, "P-MPJPE per action"), ""]

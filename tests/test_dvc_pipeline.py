@@ -196,7 +196,7 @@ def test_seed_study_pairs_every_run_with_its_counterpart_of_the_same_seed(repo):
     assert runs["aign", 0] != runs["aign", 1]  # another seed, another run
     rate = study["comparisons"]["inpaint"]["male - all"]["rate"]
     assert rate["seeds"] == 2 and 0 <= rate["wins"] <= 2 and -1 <= rate["mean"] <= 1
-    assert "| pose | aign - recon_only | mpjpe (lower is better) |" in (repo / "metrics/seeds.md").read_text()
+    assert "| pose | aign - recon_only | mpjpe (lower is better) |" in (repo / "docs/seeds.md").read_text()
     assert (repo / "plots/seeds.png").stat().st_size > 1000
     assert _ran(_run(repo, "repro", "seeds/dvc.yaml")) == []
 
