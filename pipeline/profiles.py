@@ -1,20 +1,15 @@
 """Named params profiles (profiles/<name>.yaml): partial params.yaml files, one switch for a whole setting.
 
-usage: ./aign profile                  list the profiles
-       ./aign profile <name>           print the profile as `-S key=value` arguments for `dvc exp run`:
-                                       ./aign dvc exp run $(./aign profile paper-faces)
-
-Every key of a profile must exist in params.yaml (a typo is an error, not a new param). Values are printed as
-compact YAML flow (no spaces), so the shell's word splitting of `$(...)` keeps each one whole.
+Every key of a profile must exist in params.yaml (a typo is an error, not a new param). `stages/profile.py` prints
+a profile as `dvc exp run -S` arguments (`./aign profile <name>`).
 """
 
 import json
-import sys
 from pathlib import Path
 
 import yaml
 
-from pipeline.errors import ParamsError, UserError
+from pipeline.errors import ParamsError
 
 FOLDER = Path(__file__).resolve().parents[1] / "profiles"
 
@@ -72,20 +67,3 @@ def set_arguments(pairs: list[tuple[str, object]]) -> list[str]:
                               "would split; set it with -S by hand")
         args += ["-S", f"{dotted}={text}"]
     return args
-
-
-def main(argv: list[str]) -> int:
-    if not argv:
-        print("\n".join(available()))
-        return 0
-    try:
-        params = yaml.safe_load(Path("params.yaml").read_text())
-        print(" ".join(set_arguments(overrides(load_profile(argv[0]), params))))
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

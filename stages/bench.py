@@ -1,12 +1,13 @@
 """DVC stage bench (bench/dvc.yaml, not part of the default `dvc repro`): throughput and memory per task.
 
-usage: python -m stages.bench <bench json> <bench png>      (run it with `./aign repro bench/dvc.yaml`)
+usage: python -m stages.bench <bench json> <bench png> <benchmarks md>
+       (run it with `./aign repro bench/dvc.yaml`)
 
 Per task (pose, sfm, sr, inpaint; params `bench`), each in its own process so that peak memory is the task's own:
 raw-layout reading and preparing (samples/s), the shard loader with 0 and `bench.workers` workers, full aign training
 steps of the default model on the current device without data loading, the renderer's share of a step (renderer and
 reconstruction loss, forward and backward), and peak memory (GPU memory on CUDA, resident set size on the CPU).
-Ratios compare what the issue's targets compare: loader/raw, loader/step. For sfm, raw reading is also measured on a
+Ratios: loader / raw reading, loader / training step (targets in TARGETS). For sfm, raw reading is also measured on a
 world rendered at the real Virtual KITTI resolution (the default stand-in is half size).
 """
 
@@ -117,6 +118,7 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("metrics", type=Path, nargs="?")
     parser.add_argument("plot", type=Path, nargs="?")
+    parser.add_argument("page", type=Path, nargs="?")
     parser.add_argument("--task", help="measure this one task into --out (the stage runs one process per task)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--shards", type=Path, default=Path("data/shards"))
@@ -126,8 +128,8 @@ def main(argv):
     if args.task:
         args.out.write_text(json.dumps(measure(args.task, cfg, args.shards, args.models)))
         return
-    if args.plot is None:
-        parser.error("expected <bench json> <bench png>")
+    if args.page is None:
+        parser.error("expected <bench json> <bench png> <benchmarks md>")
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     results = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
@@ -141,9 +143,11 @@ def main(argv):
             if child.returncode != 0:
                 sys.exit(child.returncode)
             results["tasks"][name] = json.loads(out.read_text())
-    _print_table(results["tasks"], cfg.workers)
-    with atomic_outputs(args.metrics, args.plot) as (metrics, plot):
+    page = benchmarks_page(results, cfg.workers)
+    print(page)
+    with atomic_outputs(args.metrics, args.plot, args.page) as (metrics, plot, page_path):
         write_json(metrics, results)
+        page_path.write_text(page)
         rates = {"raw layout": "raw_samples_per_s", "prepare": "prepare_samples_per_s",
                  "loader, 0 workers": "loader_samples_per_s_0_workers",
                  f"loader, {cfg.workers} workers": f"loader_samples_per_s_{cfg.workers}_workers",
@@ -153,18 +157,36 @@ def main(argv):
                      "samples/s (log)", f"Throughput per task on {results['device']}", log=True)
 
 
-def _print_table(tasks: dict, workers: int) -> None:
-    print(f"{'task':8s} {'raw':>8s} {'prepare':>8s} {'load 0w':>8s} {f'load {workers}w':>8s} {'step':>8s} "
-          f"{'load/raw':>9s} {'load/step':>9s} {'render':>7s} {'peak MiB':>9s}")
-    for name, r in tasks.items():
-        flags = {key: "" if r[key] >= target else "!" for key, target in TARGETS.items()}
-        print(f"{name:8s} {r['raw_samples_per_s']:8.0f} {r['prepare_samples_per_s']:8.0f} "
-              f"{r['loader_samples_per_s_0_workers']:8.0f} {r[f'loader_samples_per_s_{workers}_workers']:8.0f} "
-              f"{r['train_step_samples_per_s']:8.0f} {r['loader_vs_raw']:8.1f}x{flags['loader_vs_raw']:1s}"
-              f"{r['loader_vs_step']:8.1f}x{flags['loader_vs_step']:1s}{100 * r['renderer_share']:6.1f}%"
-              f"{'' if r['renderer_share'] < 0.25 else '!'} {r['peak_memory_mib']:9.0f}")
-    print(f"(! = below target: loader/raw >= {TARGETS['loader_vs_raw']}x, loader/step >= "
-          f"{TARGETS['loader_vs_step']}x, renderer < 25% of a step)")
+def benchmarks_page(results: dict, workers: int) -> str:
+    """docs/benchmarks.md: what is measured, and the table of this run."""
+    lines = ["# Benchmarks", "",
+             "Written by the bench stage (`./aign repro bench/dvc.yaml`) from `metrics/bench.json`; it measures the "
+             f"machine it runs on ({results['device']}, {results['torch_threads']} torch threads), so the figures "
+             "move between machines and, by 10-30%, between runs on a shared one.", "",
+             "Per task, each in its own process: reading the raw layout (the real-format reader plus the prepare "
+             "stage's per-sample work), preparing (that plus encoding and writing shards), the shard loader "
+             f"(decoding, shuffling, collating training batches) with 0 and {workers} DataLoader workers, full aign "
+             "training steps of the default model without data loading, the renderer's share of a step (renderer "
+             "and reconstruction loss, forward and backward), and peak memory (GPU memory on CUDA, resident set "
+             "size on the CPU). Samples per second; `!` marks a ratio below its target (loader / raw >= "
+             f"{TARGETS['loader_vs_raw']}x, loader / step >= {TARGETS['loader_vs_step']}x, renderer < 25% of a "
+             "step).", "",
+             f"| task | raw layout | prepare | loader, 0 workers | loader, {workers} workers | train step | "
+             "loader / raw | loader / step | renderer share | peak MiB |", "|---" * 10 + "|"]
+    def ratio(r: dict, key: str) -> str:
+        return f"{r[key]:.1f}x" + ("" if r[key] >= TARGETS[key] else " !")
+
+    for name, r in results["tasks"].items():
+        lines.append(
+            f"| {name} | {r['raw_samples_per_s']:.0f} | {r['prepare_samples_per_s']:.0f} | "
+            f"{r['loader_samples_per_s_0_workers']:.0f} | {r[f'loader_samples_per_s_{workers}_workers']:.0f} | "
+            f"{r['train_step_samples_per_s']:.0f} | {ratio(r, 'loader_vs_raw')} | {ratio(r, 'loader_vs_step')} | "
+            f"{100 * r['renderer_share']:.1f}%{'' if r['renderer_share'] < 0.25 else ' !'} | "
+            f"{r['peak_memory_mib']:.0f} |")
+        if "raw_samples_per_s_1242x375" in r:
+            lines.append(f"| {name}, raw frames at the real 1242x375 | {r['raw_samples_per_s_1242x375']:.0f} | | | | "
+                         f"| {r['loader_vs_raw_1242x375']:.1f}x | | | |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

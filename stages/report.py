@@ -1,7 +1,7 @@
 """DVC stage report: every experiment's metrics side by side (JSON, a markdown table, a figure).
 
 usage: python -m stages.report <evaluation metrics dir> <samples dir> <classifier metrics json>
-                               <summary json> <table md> <figure png> <sr grid png> <inpaint grid png>
+                               <summary json> <results md> <figure png> <sr grid png> <inpaint grid png>
 
 The experiments are those params lists (experiments.*): `<task>-<name>.json` of the metrics folder for each, and for
 the face tasks `<task>-<name>.npz` of the samples folder; the grids show the same test faces as input, the output
@@ -10,6 +10,7 @@ of every memory set, and the ground truth.
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -156,10 +157,15 @@ def main(argv):
         "faces": {task: face_summary(runs) for task, runs in faces.items()}
         | {"classifier_accuracy": classifier["accuracy"]},
     }
-    markdown = [f"# AIGN results{label}", ""]
+    def figure(path: Path, caption: str) -> str:  # a link from the table's folder to a figure of this report
+        return f"![{caption}]({os.path.relpath(path, args.table.parent)})"
+
+    markdown = [f"# AIGN results{label}", "",
+                "Written by the `report` stage from `metrics/eval/` (`./aign repro`); the spread of these numbers "
+                "over seeds is in [seeds.md](seeds.md) (`./aign repro seeds/dvc.yaml`).", ""]
     if pose:
         markdown += ["3D human pose, test subjects; millimetres, lower is better. `average` is the mean over "
-                     "actions.", ""]
+                     "actions.", "", figure(args.figure, "P-MPJPE per action"), ""]
         for metric, title in METRIC_NAMES.items():
             markdown += [f"## Pose {title}{label}", "", pose_table(pose, metric), ""]
     if sfm:
@@ -168,7 +174,8 @@ def main(argv):
                      sfm_table(sfm), ""]
     for task, rows in summary["faces"].items():
         if task in FACE_TASKS:
-            markdown += [f"## {FACE_TASKS[task]}{label}", "", face_table(task, rows), ""]
+            markdown += [f"## {FACE_TASKS[task]}{label}", "", face_table(task, rows), "",
+                         figure(getattr(args, f"{task}_figure"), f"{FACE_TASKS[task]}: output per memory set"), ""]
     markdown += ["Attribute classifier, test accuracy: " + ", ".join(
         f"{a} {v:.3f}" for a, v in classifier["accuracy"].items()), ""]
     if summary["comparisons"]:

@@ -8,6 +8,7 @@ seed of seed_study.seeds is a run of this pipeline (`<seed metrics dir>/<task>-<
 
 import argparse
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def main(argv):
               for name, metrics in comparisons.items() for metric, row in metrics.items()}
     markdown = "\n".join([
         "# Seed study", "",
+        "Written by the seed_study stage (`./aign repro seeds/dvc.yaml`) from `metrics/eval/` (each task's own seed) "
+        "and `metrics/seeds/` (the other seeds of `seed_study.seeds`).", "",
+        f"![paired differences per seed]({os.path.relpath(args.figure, args.table.parent)})", "",
         "Paired differences run - counterpart, each pair trained with the same seed (same initialisation, same data "
         "order); sd: standard deviation over seeds. Seeds per task: " + ", ".join(
             f"{task} {seeds}" for task, seeds in study["seeds"].items()) + ".", "", table(study), ""])

@@ -101,7 +101,8 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert sfm["median_scaling"] is True and sfm["samples"] == 4 and 0 <= sfm["depth"]["a1"] <= 1
     assert json.loads((repo / "metrics/eval/sfm-supervised.json").read_text())["median_scaling"] is False
     assert (repo / "plots/eval/sfm-aign/depth.png").stat().st_size > 1000
-    table = (repo / "metrics/summary.md").read_text()
+    table = (repo / "docs/results.md").read_text()
+    assert "![P-MPJPE per action](../plots/summary.png)" in table and "](../plots/faces-sr.png)" in table
     assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
     faces = summary["faces"]
     assert set(faces["sr"]) == {"all", "big_nose"} and set(faces["inpaint"]) == {"all", "male"}
@@ -144,7 +145,7 @@ def test_removing_and_adding_an_experiment_needs_only_params(repo):
     summary = json.loads((repo / "metrics/summary.json").read_text())
     assert set(summary["experiments"]) == {"pose-recon_only", "pose-aign", "sfm-supervised", "sfm-recon_only",
                                            "sfm-aign"}
-    assert "| pose-supervised |" not in (repo / "metrics/summary.md").read_text()
+    assert "| pose-supervised |" not in (repo / "docs/results.md").read_text()
     params_file.write_text(original)
     assert _ran(_run(repo, "repro")) == ["report"]
     assert "pose-supervised" in json.loads((repo / "metrics/summary.json").read_text())["experiments"]
@@ -170,6 +171,10 @@ def test_bench_stage_runs_only_when_asked_and_measures_every_task(repo):
         assert result["loader_vs_step"] == pytest.approx(
             result["loader_samples_per_s_2_workers"] / result["train_step_samples_per_s"], rel=1e-3)
     assert (repo / "plots/bench.png").stat().st_size > 1000
+    page = (repo / "docs/benchmarks.md").read_text()
+    for task, result in bench["tasks"].items():
+        row = next(line for line in page.splitlines() if line.startswith(f"| {task} | "))
+        assert f"| {result['train_step_samples_per_s']:.0f} |" in row, row
     assert _ran(_run(repo, "repro", "bench/dvc.yaml")) == []
 
 
@@ -191,7 +196,7 @@ def test_seed_study_pairs_every_run_with_its_counterpart_of_the_same_seed(repo):
     assert runs["aign", 0] != runs["aign", 1]  # another seed, another run
     rate = study["comparisons"]["inpaint"]["male - all"]["rate"]
     assert rate["seeds"] == 2 and 0 <= rate["wins"] <= 2 and -1 <= rate["mean"] <= 1
-    assert "| pose | aign - recon_only | mpjpe (lower is better) |" in (repo / "metrics/seeds.md").read_text()
+    assert "| pose | aign - recon_only | mpjpe (lower is better) |" in (repo / "docs/seeds.md").read_text()
     assert (repo / "plots/seeds.png").stat().st_size > 1000
     assert _ran(_run(repo, "repro", "seeds/dvc.yaml")) == []
 

@@ -64,3 +64,20 @@ def test_unknown_profile_and_unknown_key_are_errors():
         profiles.load_profile("nope")
     with pytest.raises(ParamsError, match="profile key pose.modle: not in params.yaml"):
         profiles.overrides({"pose": {"modle": {"width": 3}}}, load_repo_params())
+
+
+def test_profile_command_prints_set_arguments_and_names_an_unknown_profile(monkeypatch, capsys):
+    from conftest import REPO
+
+    from stages.profile import main
+
+    monkeypatch.setenv("AIGN_PARAMS", str(REPO / "params.yaml"))
+    main([])
+    assert "real-h36m" in capsys.readouterr().out.split()
+    main(["real-h36m"])
+    printed = capsys.readouterr().out.split()
+    assert printed[0] == "-S" and "h36m.stride=10" in printed
+    with pytest.raises(SystemExit) as exit_code:
+        main(["no-such-profile"])
+    assert exit_code.value.code == 2
+    assert "error: profile 'no-such-profile': no " in capsys.readouterr().err
