@@ -144,7 +144,7 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
         train_faces([task, "big_nose", str(faces / "shards"), str(faces / "big_nose"), f"{task}-model",
                      f"{task}-train.json", f"{task}-live"])
         evaluate_faces([task, "big_nose", str(faces / "shards"), "classifier", f"{task}-model", f"{task}-live",
-                        f"{task}.json", f"{task}-plots"])
+                        f"{task}.json", f"{task}-plots", f"{task}-samples.npz"])
         metrics = json.loads((tmp_path / f"{task}.json").read_text())
         assert metrics["experiment"] == f"{task}-big_nose" and metrics["samples"] == 8
         assert metrics["region"] == ("hole" if task == "inpaint" else "face")
@@ -152,7 +152,7 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
         assert set(metrics["attribute_rate"]["output"]) >= {"all", "big_nose"}
         assert metrics["attribute_rate"]["output"]["all"] == 1.0
         assert ("bicubic" in metrics) == (task == "sr")
-        samples = np.load(tmp_path / f"{task}-plots" / "samples.npz")
+        samples = np.load(tmp_path / f"{task}-samples.npz")
         assert samples["output"].shape == (8, 32, 32, 3) and samples["output"].dtype == np.uint8
         assert (tmp_path / f"{task}-plots" / "faces.png").stat().st_size > 1000
 
@@ -168,8 +168,8 @@ def test_train_faces_refuses_a_mismatched_memory(faces, monkeypatch, tmp_path, c
 
 def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):
     stage_dir()
-    (tmp_path / "faces").mkdir()
-    argv = ["s.json", "s.md", "s.png", "sr.png", "inpaint.png", "--faces", "faces", "faces", "c.json", "--", "p.json"]
+    (tmp_path / "eval").mkdir()
+    argv = ["eval", "samples", "c.json", "s.json", "s.md", "s.png", "sr.png", "inpaint.png"]
     line = run_stage_error(report, argv, capsys)
-    assert "faces/sr-all.json: missing, expected the metrics of experiment sr-all (run evaluate_sr@all)" in line
+    assert "eval/sr-all.json: missing, expected the metrics of experiment sr-all (params experiments lists it" in line
     assert_no_outputs("s.json", "s.md", "s.png", "sr.png", "inpaint.png")
