@@ -3,13 +3,11 @@
 import os
 import re
 import shutil
-from pathlib import Path
 
 from conftest import REPO
 
 from pipeline.provenance import code_digest, import_closure
-
-PIPELINE_FILES = ("dvc.yaml", "bench/dvc.yaml", "seeds/dvc.yaml")
+from stages.deps import PIPELINE_FILES, uncovered
 
 
 def _stages() -> list:
@@ -25,17 +23,15 @@ def _uncovered(stage) -> list[str]:
     """The project files `stage`'s command runs that none of its deps (a file, or a folder above it) covers."""
     match = re.search(r"python -m (stages\.\w+)", stage.cmd)
     assert match, f"stage {stage.addressing}: expected a 'python -m stages.<module>' command, found {stage.cmd!r}"
-    deps = {Path(os.path.relpath(dep.fs_path, REPO)) for dep in stage.deps}
-    return [str(file) for file in import_closure(match.group(1), REPO)
-            if not any(file == dep or dep in file.parents for dep in deps)]
+    return uncovered([os.path.relpath(dep.fs_path, REPO) for dep in stage.deps], import_closure(match.group(1), REPO))
 
 
 def test_every_stage_depends_on_all_the_code_it_runs():
     stages = _stages()
     assert len(stages) > 20  # the pipeline files were found and expanded
-    missing = {stage.addressing: uncovered for stage in stages if (uncovered := _uncovered(stage))}
-    assert not missing, "stage deps miss project files the stage runs (add them to its deps): " + "; ".join(
-        f"{stage}: {', '.join(files)}" for stage, files in missing.items())
+    missing = {stage.addressing: files for stage in stages if (files := _uncovered(stage))}
+    assert not missing, "stage deps miss project files the stage runs (./aign python -m stages.deps --fix): " + (
+        "; ".join(f"{stage}: {', '.join(files)}" for stage, files in missing.items()))
 
 
 def test_closure_follows_imports_of_every_form(tmp_path):
