@@ -48,10 +48,16 @@ def lookup(metrics: dict, key: str) -> float:
     return float(node)
 
 
+def _summary(values: np.ndarray) -> dict:
+    """Mean and standard deviation over seeds (n - 1; None for a single seed)."""
+    return {"mean": round(float(values.mean()), 4),
+            "std": round(float(values.std(ddof=1)), 4) if len(values) > 1 else None}
+
+
 def compare(task: str, run: str, counterpart: str, results: dict[int, dict[str, dict]]) -> dict:
     """Per headline metric: each run's values over seeds, the paired differences run - counterpart, their mean and
-    standard deviation (over seeds, n - 1), and on how many seeds the run is better. `results`: seed -> experiment
-    name (`<task>-<name>`) -> evaluation metrics."""
+    standard deviation, and on how many seeds the run is better. `results`: seed -> experiment name
+    (`<task>-<name>`) -> evaluation metrics."""
     out = {}
     seeds = sorted(results)
     for headline in HEADLINES[task]:
@@ -63,15 +69,17 @@ def compare(task: str, run: str, counterpart: str, results: dict[int, dict[str, 
         out[headline.name] = {
             "better": headline.better,
             "per_seed": {str(s): round(float(d), 4) for s, d in zip(seeds, diff, strict=True)},
-            "mean": round(float(diff.mean()), 4),
-            "std": round(float(diff.std(ddof=1)), 4) if len(seeds) > 1 else None,
+            **_summary(diff),
             "wins": int(better.sum()),
             "seeds": len(seeds),
-            run: {"mean": round(float(a.mean()), 4), "std": round(float(a.std(ddof=1)), 4) if len(seeds) > 1 else None},
-            counterpart: {"mean": round(float(b.mean()), 4),
-                          "std": round(float(b.std(ddof=1)), 4) if len(seeds) > 1 else None},
+            run: _summary(a),
+            counterpart: _summary(b),
         }
     return out
+
+
+def _spread(values: dict) -> str:
+    return f"{values['mean']:.4g}" + (f" ± {values['std']:.2g}" if values["std"] is not None else "")
 
 
 def table(study: dict) -> str:
@@ -82,11 +90,8 @@ def table(study: dict) -> str:
         for name, metrics in comparisons.items():
             run, counterpart = name.split(" - ")
             for metric, row in metrics.items():
-                def spread(values):
-                    return f"{values['mean']:.4g} ± {values['std']:.2g}" if values["std"] is not None else \
-                        f"{values['mean']:.4g}"
                 per_seed = ", ".join(f"{d:+.4g}" for d in row["per_seed"].values())
-                lines.append(f"| {task} | {name} | {metric} ({row['better']} is better) | {spread(row[run])} | "
-                             f"{spread(row[counterpart])} | {per_seed} | {spread(row)} | "
+                lines.append(f"| {task} | {name} | {metric} ({row['better']} is better) | {_spread(row[run])} | "
+                             f"{_spread(row[counterpart])} | {per_seed} | {_spread(row)} | "
                              f"{row['wins']} of {row['seeds']} seeds |")
     return "\n".join(lines)
