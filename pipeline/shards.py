@@ -50,6 +50,14 @@ def encode_field(name: str, value) -> bytes:
 _NPY_HEADERS: dict[bytes, tuple[tuple[int, ...], bool, np.dtype]] = {}
 
 
+def encode_sample(sample: dict) -> dict:
+    """A sample with every field encoded to bytes (`__key__` kept), ready for `ShardSet.write_encoded`."""
+    key = sample["__key__"]
+    if "." in key or "/" in key:
+        raise ValueError(f"sample key {key!r} must not contain '.' or '/'")
+    return {"__key__": key} | {k: encode_field(k, v) for k, v in sample.items() if k != "__key__"}
+
+
 def decode_npy(data: bytes) -> np.ndarray:
     """`np.load` for .npy bytes, parsing each distinct header once (the samples of a split share a few)."""
     if data[:6] != b"\x93NUMPY" or data[6] != 1:
@@ -115,11 +123,8 @@ class SplitWriter:
     _shard_count: int = 0
     _shard_bytes: int = 0
 
-    def write(self, sample: dict) -> None:
-        key = sample["__key__"]
-        if "." in key or "/" in key:
-            raise ValueError(f"sample key {key!r} must not contain '.' or '/'")
-        encoded = {"__key__": key} | {k: encode_field(k, v) for k, v in sample.items() if k != "__key__"}
+    def write(self, encoded: dict) -> None:
+        """Append one sample encoded by `encode_sample`."""
         size = sum(len(v) for k, v in encoded.items() if k != "__key__")
         if self._tar is None or self._shard_count >= self.max_samples or self._shard_bytes + size > self.max_bytes:
             self._rotate()
@@ -179,9 +184,13 @@ class ShardSet:
                 writer.abort()
 
     def write(self, split: str, sample: dict) -> None:
+        self.write_encoded(split, encode_sample(sample))
+
+    def write_encoded(self, split: str, encoded: dict) -> None:
+        """Write a sample already encoded by `encode_sample` (in a worker process, say)."""
         if split not in self.writers:
             self.writers[split] = SplitWriter(self.folder, split, self.max_samples, self.max_bytes)
-        self.writers[split].write(sample)
+        self.writers[split].write(encoded)
 
     def count(self, split: str) -> int:
         return self.writers[split].count if split in self.writers else 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.datasets.h36m import CORRUPT_SEQUENCES, open_h36m, sequence_files
+from pipeline.parallel import data_workers
 from pipeline.prepare import SPLITS, require_samples
 from pipeline.prepare.h36m import PrepareH36m, prepare_h36m
 from pipeline.progress import StageProgress
@@ -35,7 +36,7 @@ def main(argv):
     with (atomic_outputs(args.shards, args.metrics) as (shard_dir, metrics),
           ShardSet(shard_dir, max_samples=cfg.shard_max_samples) as shards):
         with StageProgress("prepare_h36m", count_sequences(cfg, subjects)) as progress:
-            stats = prepare_h36m(cfg, cameras, sequences, shards, progress)
+            stats = prepare_h36m(cfg, cameras, sequences, shards, progress, data_workers())
         require_samples(shards, SPLITS, lambda split: f"split {split} (subjects {getattr(cfg.splits, split)})")
         manifest = shards.close(dataset="h36m", synthetic=is_synthetic(cfg.root), layout=cfg.layout,
                                 joints=17, heatmap_size=cfg.heatmap_size,

@@ -8,12 +8,14 @@ import dataclasses
 from pathlib import Path
 
 from pipeline.atomic import atomic_outputs
+from pipeline.parallel import data_workers
 from pipeline.progress import StageProgress
 from pipeline.synthetic.celeba import SynthCeleba, write_celeba
 from pipeline.synthetic.h36m import SynthH36m, write_h36m
 from pipeline.synthetic.vkitti import SynthVkitti, write_vkitti
 from stages.common import load_params, stage_main
 
+PARALLEL = {"vkitti"}  # writers whose work items are independent: they take `workers`
 WRITERS = {
     "h36m": (SynthH36m, write_h36m),
     "vkitti": (SynthVkitti, write_vkitti),
@@ -31,7 +33,8 @@ def main(argv):
     cfg = load_params(f"synthetic.{args.dataset}", params_cls)
     with atomic_outputs(args.output) as (folder,):
         with StageProgress(f"synthesize_{args.dataset}", cfg.units()) as progress:
-            write(folder, **dataclasses.asdict(cfg), progress=progress)
+            workers = {"workers": data_workers()} if args.dataset in PARALLEL else {}
+            write(folder, **dataclasses.asdict(cfg), progress=progress, **workers)
     print(f"synthesize_{args.dataset}: wrote {args.output} in {progress.elapsed:.1f} s")
 
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -47,6 +48,16 @@ def test_prepare_h36m(stage_dir, h36m_root, capsys):
 
     memory = next(iter(iterate_split("shards", "memory")))
     assert {k for k in memory if not k.startswith("__")} == {"camera.npy", "pose3d.npy", "meta.json"}  # no 2D
+
+
+def test_shards_do_not_depend_on_the_worker_processes(stage_dir, h36m_root, monkeypatch):
+    stage_dir(h36m={"root": str(h36m_root), "splits": SPLITS, "stride": 4, "shard_max_samples": 50})
+    written = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("AIGN_DATA_WORKERS", workers)
+        main([f"shards-{workers}", f"metrics-{workers}.json"])
+        written[workers] = {p.name: p.read_bytes() for p in Path(f"shards-{workers}").iterdir()}
+    assert written["1"] == written["2"] and len(written["1"]) > 5
 
 
 def test_missing_root(stage_dir, tmp_path, capsys):

@@ -5,7 +5,7 @@ import torch
 from pipeline.geometry import distort_project
 from pipeline.render.camera import project, ray_rotation, undistort
 from pipeline.render.heatmaps import gaussian_blur, gaussian_heatmaps, heatmap_centroids
-from pipeline.render.pose import render_heatmaps, solve_translation, to_crop
+from pipeline.render.pose import draw_heatmaps, heatmap_mse, render_heatmaps, solve_translation, to_crop
 
 H36M_CAMERA = torch.tensor([[1145.0, 1143.8, 512.5, 515.5, -0.2071, 0.2478, -0.0031, -0.00098, -0.00142]],
                            dtype=torch.float64)
@@ -81,6 +81,35 @@ def test_blurred_gaussian_is_a_wider_gaussian():
     pose = torch.tensor([[[100.0, 200.0, 1000.0]]], dtype=torch.float64)
     np.testing.assert_allclose(render_heatmaps(pose, camera, crop, 40, s, blur=b).numpy(),
                                gaussian_blur(render_heatmaps(pose, camera, crop, 40, s), b).numpy(), atol=2e-3)
+
+
+@pytest.mark.parametrize("blur", [0.0, 3.0])
+def test_heatmap_mse_equals_the_error_of_drawn_heatmaps(blur):
+    """The loss without drawing equals the mean squared error of the drawn heatmaps, value and gradient."""
+    generator = torch.Generator().manual_seed(0)
+    coords = (torch.rand(3, 5, 2, generator=generator, dtype=torch.float64) * 20 - 2).requires_grad_()
+    observed = torch.rand(3, 5, 16, 16, generator=generator, dtype=torch.float64)
+    expected = ((draw_heatmaps(coords, 16, 1.3, blur) - observed) ** 2).mean()
+    (expected_grad,) = torch.autograd.grad(expected, coords)
+    value = heatmap_mse(coords, observed, 1.3, blur)
+    (grad,) = torch.autograd.grad(value, coords)
+    np.testing.assert_allclose(value.item(), expected.item(), rtol=1e-12)
+    np.testing.assert_allclose(grad.numpy(), expected_grad.numpy(), rtol=1e-9, atol=1e-15)
+
+
+def test_gaussian_blur_is_a_zero_padded_separable_convolution():
+    """The matrix form equals the textbook one: correlate rows, then columns, with the normalised kernel."""
+    images = torch.rand(2, 3, 12, 17, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sigma = 1.7
+    radius = int(3 * sigma + 0.5)
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    flat = images.reshape(6, 1, 12, 17)
+    expected = torch.nn.functional.conv2d(flat, kernel.view(1, 1, 1, -1), padding=(0, radius))
+    expected = torch.nn.functional.conv2d(expected, kernel.view(1, 1, -1, 1), padding=(radius, 0))
+    np.testing.assert_allclose(gaussian_blur(images, sigma).numpy(), expected.reshape(2, 3, 12, 17).numpy(),
+                               atol=1e-12)
 
 
 def _adversarial_poses(generator: torch.Generator) -> torch.Tensor:

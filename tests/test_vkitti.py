@@ -6,7 +6,7 @@ from conftest import TINY_VKITTI_SIZE
 from pipeline.datasets.vkitti import VKITTI1_INTRINSICS, open_vkitti, read_depth, read_depth_cm, read_rgb
 from pipeline.errors import DataError
 from pipeline.geometry import relative_motion
-from pipeline.synthetic.vkitti import build_world, camera_pose
+from pipeline.synthetic.vkitti import build_world, camera_pose, write_vkitti
 
 
 def test_vkitti1_frames_intrinsics_and_extrinsics(vkitti_root):
@@ -114,3 +114,13 @@ def test_extrinsics_without_header(tmp_path, vkitti_root):
     path.write_text("".join(path.read_text().splitlines(keepends=True)[1:]))
     with pytest.raises(DataError, match=r"0001_clone.txt:1: .* expected a header line starting with 'frame'"):
         open_vkitti(tmp_path, "vkitti1", "0001", "clone")
+
+
+def test_stand_in_files_do_not_depend_on_the_worker_processes(tmp_path):
+    files = {}
+    for workers in (1, 2):
+        root = tmp_path / str(workers)
+        write_vkitti(root, seed=3, worlds=["0001", "0002"], variations=["clone", "fog"], frames=2,
+                     size=TINY_VKITTI_SIZE, workers=workers)
+        files[workers] = {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    assert files[1] == files[2] and len(files[1]) > 8

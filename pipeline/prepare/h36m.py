@@ -12,6 +12,7 @@ Sample fields (key `S9-Walking_1-cam2-000120`):
   meta.json      subject, action, sequence, camera, frame
 """
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -22,8 +23,10 @@ import torch
 from pipeline.datasets.h36m import JOINTS_17, SUBJECTS, Camera, Sequence
 from pipeline.errors import ParamsError
 from pipeline.geometry import distort_project
-from pipeline.prepare import SPLITS, Splits, write_split_samples
+from pipeline.parallel import ordered_map
+from pipeline.prepare import SPLITS, Splits
 from pipeline.render.heatmaps import gaussian_heatmaps, to_uint8_tiles
+from pipeline.shards import encode_sample
 from pipeline.stats import RunningStats
 
 
@@ -89,6 +92,14 @@ def sequence_samples(seq: Sequence, cameras: dict[tuple[str, int], Camera], cfg:
             yield sample
 
 
+def encoded_samples(seq: Sequence, cameras: dict[tuple[str, int], Camera], cfg: PrepareH36m) -> list[tuple]:
+    """One sequence's samples for each split its subject feeds, encoded for the shards: (split, encoded sample,
+    pose3d) triples (the unit of work of a worker process)."""
+    return [(split, encode_sample(sample), sample["pose3d.npy"])
+            for split in cfg.splits.splits_of(seq.subject)
+            for sample in sequence_samples(seq, cameras, cfg, with_2d=split != "memory")]
+
+
 class PoseStats:
     """Manifest statistics of a split: root-relative 3D pose and root depth, in millimetres."""
 
@@ -96,8 +107,8 @@ class PoseStats:
         self.relative = RunningStats()
         self.depth = RunningStats()
 
-    def update(self, sample: dict) -> None:
-        pose = sample["pose3d.npy"]
+    def update(self, pose: np.ndarray) -> None:
+        """pose (J, 3), camera frame."""
         self.relative.update((pose - pose[:1]).reshape(1, -1))
         self.depth.update(pose[:1, 2:3])
 
@@ -105,12 +116,16 @@ class PoseStats:
         return {"pose3d_root_relative_mm": self.relative.summary(1), "root_depth_mm": self.depth.summary(1)}
 
 
-def prepare_h36m(cfg: PrepareH36m, cameras: dict, sequences: Iterator[Sequence], shards, progress) -> dict:
-    """Write every sequence's samples into `shards` (a ShardSet); returns per-split statistics."""
+def prepare_h36m(cfg: PrepareH36m, cameras: dict, sequences: Iterator[Sequence], shards, progress,
+                 workers: int = 1) -> dict:
+    """Write every sequence's samples into `shards` (a ShardSet), sequences rendered and encoded by `workers`
+    processes (`pipeline.parallel`: the shards do not depend on their number); returns per-split statistics."""
     stats = {split: PoseStats() for split in SPLITS}
-    for seq in sequences:
-        for split in cfg.splits.splits_of(seq.subject):
-            samples = sequence_samples(seq, cameras, cfg, with_2d=split != "memory")
-            write_split_samples(shards, ((split, sample) for sample in samples), stats, progress)
+    encode = functools.partial(encoded_samples, cameras=cameras, cfg=cfg)
+    for samples in ordered_map(encode, sequences, workers):
+        for split, encoded, pose in samples:
+            shards.write_encoded(split, encoded)
+            stats[split].update(pose)
+            progress.advance()
         progress.step()
     return {split: s.summary() for split, s in stats.items()}

@@ -8,27 +8,43 @@ import numpy as np
 import torch
 
 
+def gaussian_profiles(points: torch.Tensor, size: int, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """points (..., J, 2) in heatmap coordinates -> the separable factors (gx (..., J, W), gy (..., J, H)) of their
+    Gaussian heatmaps: heatmap = gy[..., :, None] * gx[..., None, :]."""
+    centres = torch.arange(size, dtype=points.dtype, device=points.device) + 0.5
+    gx = torch.exp(-((centres - points[..., 0:1]) ** 2) / (2 * sigma**2))
+    gy = torch.exp(-((centres - points[..., 1:2]) ** 2) / (2 * sigma**2))
+    return gx, gy
+
+
 def gaussian_heatmaps(points: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
     """points (..., J, 2) in heatmap coordinates -> heatmaps (..., J, size, size) in [0, 1]."""
-    centres = torch.arange(size, dtype=points.dtype, device=points.device) + 0.5
-    gx = torch.exp(-((centres - points[..., 0:1]) ** 2) / (2 * sigma**2))  # (..., J, W)
-    gy = torch.exp(-((centres - points[..., 1:2]) ** 2) / (2 * sigma**2))  # (..., J, H)
-    return gy[..., :, None] * gx[..., None, :]  # separable: (..., J, H, 1) * (..., J, 1, W)
+    gx, gy = gaussian_profiles(points, size, sigma)
+    return gy[..., :, None] * gx[..., None, :]
+
+
+def blur_matrix(size: int, sigma: float, dtype=torch.float32, device=None) -> torch.Tensor:
+    """(size, size) symmetric matrix M of a normalised Gaussian kernel (radius 3 sigma) with zero padding: M @ v is
+    the 1D blur of a column v of length `size`."""
+    radius = int(3 * sigma + 0.5)
+    offsets = torch.arange(-radius, radius + 1, dtype=dtype, device=device)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    index = torch.arange(size, device=device)
+    distance = index[None, :] - index[:, None]
+    return torch.where(distance.abs() <= radius, kernel[(distance + radius).clamp(0, 2 * radius)], 0)
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (B, C, H, W) images with zero padding; sigma 0 returns the input."""
+    """Separable Gaussian blur of (..., H, W) images with zero padding (a normalised kernel of radius 3 sigma);
+    sigma 0 returns the input. Computed as M_H @ images @ M_W: on heatmap-sized images two small matrix products
+    are an order of magnitude faster than a depthwise convolution with a long kernel."""
     if sigma <= 0:
         return images
-    radius = int(3 * sigma + 0.5)
-    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
-    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
-    channels = images.shape[1]
-    horizontal = kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
-    vertical = kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
-    images = torch.nn.functional.conv2d(images, horizontal, padding=(0, radius), groups=channels)
-    return torch.nn.functional.conv2d(images, vertical, padding=(radius, 0), groups=channels)
+    h, w = images.shape[-2:]
+    rows = blur_matrix(h, sigma, images.dtype, images.device)
+    columns = rows if w == h else blur_matrix(w, sigma, images.dtype, images.device)
+    return rows @ images @ columns  # both symmetric
 
 
 def to_uint8_tiles(heatmaps: np.ndarray) -> np.ndarray:
@@ -38,8 +54,9 @@ def to_uint8_tiles(heatmaps: np.ndarray) -> np.ndarray:
 
 
 def from_uint8_tiles(tiles: np.ndarray, num_joints: int) -> np.ndarray:
-    """Inverse of `to_uint8_tiles`: (J*H, W) uint8 -> (J, H, W) float32 in [0, 1]."""
-    return tiles.reshape(num_joints, -1, tiles.shape[1]).astype(np.float32) / 255.0
+    """Inverse of `to_uint8_tiles`: (..., J*H, W) uint8 -> (..., J, H, W) float32 in [0, 1] (a stack of tiles
+    converts in one pass)."""
+    return tiles.reshape(*tiles.shape[:-2], num_joints, -1, tiles.shape[-1]).astype(np.float32) / 255.0
 
 
 def heatmap_centroids(heatmaps: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ sunset, overcast, fog, rain) or turn the camera (15/30-deg-left/right), as in th
 World frame: x right, y down, z forward (as the KITTI camera); the ground is the plane y = 0, metres.
 """
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ import numpy as np
 
 from pipeline.datasets.vkitti import DEPTH_INVALID, VKITTI1_INTRINSICS, VKITTI1_SIZE
 from pipeline.geometry import rigid, rotation_matrix
+from pipeline.parallel import ordered_map
 from pipeline.synthetic import write_marker
 
 CAMERA_HEIGHT = 1.65
@@ -369,25 +371,32 @@ class _LayoutWriter:
 
 
 def write_vkitti(root: Path, *, seed: int, worlds, variations, frames: int, size: tuple[int, int],
-                 layout: str = "vkitti1", jpeg_quality: int = 95, progress=None) -> None:
-    """Write worlds x variations in the Virtual KITTI 1.3.1 (`vkitti1`) or 2 (`vkitti2`) layout."""
+                 layout: str = "vkitti1", jpeg_quality: int = 95, progress=None, workers: int = 1) -> None:
+    """Write worlds x variations in the Virtual KITTI 1.3.1 (`vkitti1`) or 2 (`vkitti2`) layout, a world per worker
+    process (`pipeline.parallel`: the files do not depend on `workers`)."""
     root = Path(root)
     unknown = [v for v in variations if v not in VARIATIONS]
     if unknown:
         raise ValueError(f"unknown variation {unknown[0]!r}; expected one of {VARIATIONS}")
-    for world_name in worlds:
-        world = build_world(seed, world_name, frames)
-        rng = np.random.default_rng([seed, frames])
-        writers = {v: _LayoutWriter(root, layout, world_name, v, size, jpeg_quality) for v in variations}
-        for frame in range(frames):
-            for variation, (bgr, depth_cm, w2c) in render_frame(world, frame, variations, size, rng).items():
-                writers[variation].write(frame, bgr, depth_cm, w2c)
-                if progress is not None:
-                    progress.step()
-        for writer in writers.values():
-            writer.close()
+    write = functools.partial(_write_world, root, seed=seed, variations=list(variations), frames=frames,
+                              size=tuple(size), layout=layout, jpeg_quality=jpeg_quality)
+    for _ in ordered_map(write, worlds, workers):
+        if progress is not None:
+            progress.step(frames * len(variations))
     write_marker(root, "vkitti", seed, layout=layout, worlds=list(worlds), variations=list(variations),
                  frames=frames, size=list(size))
+
+
+def _write_world(root: Path, world_name: str, *, seed: int, variations: list[str], frames: int,
+                 size: tuple[int, int], layout: str, jpeg_quality: int) -> None:
+    world = build_world(seed, world_name, frames)
+    rng = np.random.default_rng([seed, frames])
+    writers = {v: _LayoutWriter(root, layout, world_name, v, size, jpeg_quality) for v in variations}
+    for frame in range(frames):
+        for variation, (bgr, depth_cm, w2c) in render_frame(world, frame, variations, size, rng).items():
+            writers[variation].write(frame, bgr, depth_cm, w2c)
+    for writer in writers.values():
+        writer.close()
 
 
 def write_kitti_odometry(root: Path, *, seed: int, sequence: str, frames: int, size: tuple[int, int]) -> None:

@@ -18,7 +18,7 @@ from pipeline.models.pose import PoseDiscriminator, PoseGenerator
 from pipeline.pose_basis import ShapeBasis, canonical_rotation
 from pipeline.render.camera import project, ray_rotation, undistort
 from pipeline.render.heatmaps import from_uint8_tiles, gaussian_blur
-from pipeline.render.pose import draw_heatmaps, solve_translation, to_crop
+from pipeline.render.pose import heatmap_mse, solve_translation, to_crop
 
 MM_PER_M = 1000.0
 ROOT = 0  # the hip
@@ -47,7 +47,7 @@ def collate_inputs(samples: list[dict]) -> dict:
     """Input samples -> tensors: heatmaps (B, J, S, S), keypoints (B, J, 2), crop (B, 3), camera (B, 9),
     pose3d (B, J, 3) mm (evaluation and the supervised baseline only), actions, keys."""
     joints = samples[0]["pose3d.npy"].shape[0]
-    heatmaps = np.stack([from_uint8_tiles(s["heatmaps.png"], joints) for s in samples])
+    heatmaps = from_uint8_tiles(np.stack([s["heatmaps.png"] for s in samples]), joints)
     return {
         "heatmaps": torch.from_numpy(heatmaps),
         "keypoints": torch.from_numpy(np.stack([s["keypoints.npy"] for s in samples])),
@@ -105,9 +105,8 @@ class PoseTask:
         coords = to_crop(project(placed, camera), batch["crop"], size)  # (B, J, 2)
         observed = torch.nn.functional.avg_pool2d(batch["heatmaps"], self.pool) if self.pool > 1 else batch["heatmaps"]
         loss = 0.0
-        for blur in (0.0, *self.model.blur_sigmas):
-            rendered = draw_heatmaps(coords, size, self.render_sigma, blur)
-            loss = loss + ((rendered - gaussian_blur(observed, blur)) ** 2).mean() * 100  # x100: small numbers
+        for blur in (0.0, *self.model.blur_sigmas):  # x100: small numbers
+            loss = loss + heatmap_mse(coords, gaussian_blur(observed, blur), self.render_sigma, blur) * 100
         target = to_crop(batch["keypoints"].float(), batch["crop"], size)
         error = (coords - target).norm(dim=-1) / size  # (B, J) crop widths
         delta = 0.01
