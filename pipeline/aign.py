@@ -50,6 +50,7 @@ class TrainConfig:
     lr_g: float = 1e-3
     lr_d: float = 1e-4
     betas: tuple[float, float] = (0.5, 0.999)
+    betas_d: tuple[float, float] | None = None  # the discriminator's Adam betas (None: betas)
     gan_loss: GanLoss = "lsgan"
     gp_weight: float = 10.0  # WGAN-GP only
     d_steps: int = 1  # discriminator updates per generator update
@@ -197,7 +198,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     d_run = opt_d = None
     if adversarial:
         d_run = _prepare(discriminator, world, device, runtime, sync_buffers=False)
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas_d or cfg.betas)
     gp_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 
     start = 0

@@ -155,3 +155,22 @@ def paired_differences(path: Path, panels: dict[str, dict], title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def trajectory_plot(path: Path, trajectories: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> None:
+    """Top views (x right, z forward, metres) of predicted and true camera paths, one panel per sequence:
+    {sequence: (predicted positions (N, 3), true positions (N, 3))}."""
+    fig, axes = plt.subplots(1, len(trajectories), figsize=(4.5 * len(trajectories), 4.5), squeeze=False)
+    for ax, (name, (predicted, true)) in zip(axes[0], trajectories.items(), strict=True):
+        ax.plot(true[:, 0], true[:, 2], color="black", label="ground truth")
+        ax.plot(predicted[:, 0], predicted[:, 2], color="tab:red", label="predicted (one scale fitted)")
+        ax.plot(*true[0, [0, 2]], "o", color="black")
+        ax.set_title(f"sequence {name}", fontsize=9)
+        ax.set_xlabel("x (m)")
+        ax.set_ylabel("z (m)")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

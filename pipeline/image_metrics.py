@@ -6,7 +6,6 @@ centres that lie inside the image (and inside the region, when one is given), th
 """
 
 import torch
-import torch.nn.functional as F
 
 SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
 
@@ -29,16 +28,23 @@ def _gaussian(dtype, device) -> torch.Tensor:
     return g / g.sum()
 
 
+def _valid_window(size: int, kernel: torch.Tensor) -> torch.Tensor:
+    """(size - k + 1, size) matrix V: V @ v correlates a column v with the k-tap kernel where it fits whole."""
+    out = size - len(kernel) + 1
+    matrix = torch.zeros(out, size, dtype=kernel.dtype, device=kernel.device)
+    for offset, weight in enumerate(kernel):
+        matrix.diagonal(offset)[:] = weight
+    return matrix
+
+
 def ssim_map(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
     """(B, C, H - 10, W - 10): the SSIM of the window centred on each pixel that has a full window."""
     x, y = pred.double(), truth.double()
-    channels = x.shape[1]
     g = _gaussian(x.dtype, x.device)
-    rows = g.view(1, 1, 1, -1).expand(channels, 1, 1, SSIM_WINDOW)
-    cols = g.view(1, 1, -1, 1).expand(channels, 1, SSIM_WINDOW, 1)
+    rows, columns = _valid_window(x.shape[-2], g), _valid_window(x.shape[-1], g).T
 
-    def blur(t):  # the 2D Gaussian window as two 1D passes
-        return F.conv2d(F.conv2d(t, rows, groups=channels), cols, groups=channels)
+    def blur(t):  # the separable 2D Gaussian window as two matrix products
+        return rows @ t @ columns
 
     mx, my = blur(x), blur(y)
     vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my

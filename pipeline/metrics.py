@@ -92,11 +92,16 @@ class PoseErrorTable:
 DEPTH_METRICS = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
 
 
-def depth_errors(pred: np.ndarray, gt: np.ndarray, max_depth: float = 80.0, median_scaling: bool = True) -> dict:
-    """KITTI depth metrics of one image over pixels with valid ground truth (0 < gt < max_depth), in metres.
+DISTANCE_BINS = ((0.0, 10.0), (10.0, 20.0), (20.0, 40.0), (40.0, 80.0))  # metres of ground truth
 
-    Monocular predictions know depth only up to scale: with `median_scaling` the prediction is first multiplied by
-    median(gt) / median(pred) over the valid pixels (Zhou et al. 2017). Predictions are clipped to [1e-3, max_depth].
+
+def scaled_depths(pred: np.ndarray, gt: np.ndarray, max_depth: float = 80.0,
+                  median_scaling: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of one image the KITTI depth metrics judge: (prediction, truth, mask of those pixels in the image).
+
+    Valid pixels have 0 < gt < max_depth. Monocular predictions know depth only up to scale: with `median_scaling`
+    the prediction is first multiplied by median(gt) / median(pred) over the valid pixels (Zhou et al. 2017).
+    Predictions are clipped to [1e-3, max_depth].
     """
     valid = (gt > 0) & (gt < max_depth)
     if not valid.any():
@@ -104,7 +109,12 @@ def depth_errors(pred: np.ndarray, gt: np.ndarray, max_depth: float = 80.0, medi
     p, g = pred[valid].astype(np.float64), gt[valid].astype(np.float64)
     if median_scaling:
         p = p * np.median(g) / max(np.median(p), 1e-12)
-    p = np.clip(p, 1e-3, max_depth)
+    return np.clip(p, 1e-3, max_depth), g, valid
+
+
+def depth_errors(pred: np.ndarray, gt: np.ndarray, max_depth: float = 80.0, median_scaling: bool = True) -> dict:
+    """KITTI depth metrics of one image over the pixels `scaled_depths` keeps, in metres."""
+    p, g, _ = scaled_depths(pred, gt, max_depth, median_scaling)
     ratio = np.maximum(p / g, g / p)
     return {
         "abs_rel": float(np.mean(np.abs(p - g) / g)),
@@ -115,6 +125,31 @@ def depth_errors(pred: np.ndarray, gt: np.ndarray, max_depth: float = 80.0, medi
         "a2": float(np.mean(ratio < 1.25**2)),
         "a3": float(np.mean(ratio < 1.25**3)),
     }
+
+
+class DepthRegions:
+    """AbsRel and delta < 1.25 over all test pixels of a region (pixel-weighted): by ground-truth distance
+    (`DISTANCE_BINS`), and by whether a pixel's true 3D point stays in view of frame 2 (the photometric loss sees
+    it) or leaves it (only the prior can tell its depth)."""
+
+    def __init__(self, max_depth: float):
+        self.bins = [(lo, hi) for lo, hi in DISTANCE_BINS if lo < max_depth]
+        self.sums = defaultdict(lambda: np.zeros(3))  # region -> (sum of AbsRel, pixels with delta < 1.25, pixels)
+
+    def update(self, p: np.ndarray, g: np.ndarray, in_view: np.ndarray) -> None:
+        """The judged pixels of one image (`scaled_depths`) and whether each stays in view of frame 2."""
+        relative, good = np.abs(p - g) / g, np.maximum(p / g, g / p) < 1.25
+        regions = {f"{lo:g}-{hi:g}m": (g >= lo) & (g < hi) for lo, hi in self.bins}
+        regions |= {"in_view": in_view, "leaves_view": ~in_view}
+        for name, mask in regions.items():
+            self.sums[name] += (relative[mask].sum(), good[mask].sum(), mask.sum())
+
+    def summary(self) -> dict:
+        total = sum(self.sums[f"{lo:g}-{hi:g}m"][2] for lo, hi in self.bins)
+        return {name: {"abs_rel": round(float(s[0] / s[2]), 4) if s[2] else None,
+                       "a1": round(float(s[1] / s[2]), 4) if s[2] else None,
+                       "pixel_share": round(float(s[2] / total), 4)}
+                for name, s in self.sums.items()}
 
 
 def umeyama(source: np.ndarray, target: np.ndarray, with_scale: bool) -> tuple[float, np.ndarray, np.ndarray]:
@@ -153,6 +188,21 @@ def ate(pred: np.ndarray, gt: np.ndarray, align: str = "sim3") -> dict:
             "median": float(np.median(errors)), "max": float(errors.max())}
 
 
+def chain(motions) -> np.ndarray:
+    """Relative motions (N, 4, 4), each taking camera-k points into camera k+1 -> the N+1 camera-to-world poses in
+    the first camera's frame."""
+    poses = [np.eye(4)]
+    for motion in motions:
+        poses.append(poses[-1] @ np.linalg.inv(motion))
+    return np.stack(poses)
+
+
+def snippet_ate(predicted, true) -> float:
+    """ATE (rmse, metres) of one snippet of consecutive relative motions, the prediction scaled to the truth by least
+    squares (SfMLearner's protocol)."""
+    return ate(chain(predicted), chain(true), "scale")["rmse"]
+
+
 def rotation_error_deg(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Angle (degrees) of pred^T gt for rotation matrices (N, 3, 3)."""
     cos = (np.trace(np.swapaxes(pred, 1, 2) @ gt, axis1=1, axis2=2) - 1) / 2
@@ -173,16 +223,20 @@ class SfmErrorTable:
     def __init__(self, max_depth: float = 80.0, median_scaling: bool = True, snippet: int = 5):
         self.max_depth, self.median_scaling, self.snippet = max_depth, median_scaling, snippet
         self.depth_sums = np.zeros(len(DEPTH_METRICS))
+        self.regions = DepthRegions(max_depth)
         self.images = 0
         self.rotation, self.direction = [], []
         self.motions = defaultdict(list)  # (world, variation) -> [(frame, predicted, true)]
 
     def update(self, pred_depth: np.ndarray, gt_depth: np.ndarray, pred_motion: np.ndarray, gt_motion: np.ndarray,
-               meta: list[dict]) -> None:
-        """Depths (B, H, W) metres; motions (B, 4, 4) taking frame-1 points into frame 2; meta per pair."""
+               meta: list[dict], in_view: np.ndarray) -> None:
+        """Depths (B, H, W) metres; motions (B, 4, 4) taking frame-1 points into frame 2; meta per pair; in_view
+        (B, H, W): whether each pixel's true 3D point lands in view of frame 2 (`render.warp.landing`)."""
         for i in range(len(meta)):
             errors = depth_errors(pred_depth[i], gt_depth[i], self.max_depth, self.median_scaling)
             self.depth_sums += [errors[name] for name in DEPTH_METRICS]
+            p, g, valid = scaled_depths(pred_depth[i], gt_depth[i], self.max_depth, self.median_scaling)
+            self.regions.update(p, g, in_view[i][valid])
             self.images += 1
             self.motions[(meta[i]["world"], meta[i]["variation"])].append((meta[i]["frame1"], pred_motion[i],
                                                                           gt_motion[i]))
@@ -197,13 +251,7 @@ class SfmErrorTable:
                 chunk = pairs[start:start + self.snippet - 1]
                 if chunk[-1][0] - chunk[0][0] != len(chunk) - 1:  # not consecutive frames
                     continue
-                trajectories = []
-                for which in (1, 2):  # predicted, true: camera-to-world poses in the first camera's frame
-                    poses = [np.eye(4)]
-                    for pair in chunk:
-                        poses.append(poses[-1] @ np.linalg.inv(pair[which]))
-                    trajectories.append(np.stack(poses))
-                found.append(ate(trajectories[0], trajectories[1], "scale")["rmse"])
+                found.append(snippet_ate([p[1] for p in chunk], [p[2] for p in chunk]))
         return found
 
     def summary(self) -> dict:
@@ -212,6 +260,7 @@ class SfmErrorTable:
         ates = self._snippet_ates()
         return {
             "depth": dict(zip(DEPTH_METRICS, np.round(self.depth_sums / self.images, 4).tolist(), strict=True)),
+            "depth_by_region": self.regions.summary(),
             "motion": {"rotation_error_deg": round(float(np.mean(self.rotation)), 4),
                        "translation_direction_error_deg": round(float(np.mean(self.direction)), 3),
                        "ate_rmse_m": round(float(np.mean(ates)), 4) if ates else None,

@@ -1,4 +1,5 @@
-"""DVC stage evaluate_sfm@<variant>: depth metrics, motion errors and 5-frame ATE on the test worlds, plus figures.
+"""DVC stage evaluate_sfm@<variant>: depth metrics (also by distance, and for pixels that leave the second frame),
+motion errors and 5-frame ATE on the test worlds, plus figures.
 
 usage: python -m stages.evaluate_sfm <variant> <vkitti shards> <model dir> <dvclive dir> <metrics json> <plots dir>
 
@@ -7,7 +8,6 @@ median(gt) / median(pred) first (sfm.eval.median_scaling); the supervised varian
 """
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +17,9 @@ from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import one_pass
 from pipeline.figures import depth_grid, training_curves
 from pipeline.metrics import SfmErrorTable
+from pipeline.render.warp import landing
 from pipeline.shards import read_manifest, split_urls
-from pipeline.tasks.sfm import SfmModel, SfmTask, collate_pairs
+from pipeline.tasks.sfm import collate_pairs, load_trained
 from stages.common import load_params, stage_main
 
 FIGURE_PAIRS = 4
@@ -39,11 +40,7 @@ def main(argv):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
     cfg = load_params("sfm.eval", SfmEval)
-    info = json.loads((args.model / "model.json").read_text())
-    task = SfmTask(SfmModel(**info["model"]))
-    generator, _ = task.build()
-    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu", weights_only=True))
-    generator.eval()
+    task, generator, info = load_trained(args.model)
 
     table = SfmErrorTable(cfg.max_depth, cfg.median_scaling and args.variant != "supervised", cfg.snippet)
     shown = None
@@ -52,8 +49,10 @@ def main(argv):
             pred = task.predict(generator, batch)
             motion = torch.eye(4).repeat(len(batch["keys"]), 1, 1)
             motion[:, :3, :3], motion[:, :3, 3] = pred["rotation"], pred["translation"]
+            _, in_view = landing(batch["depth"], batch["motion"][:, :3, :3], batch["motion"][:, :3, 3],
+                                 batch["intrinsics"])
             table.update(pred["depth"][:, 0].numpy(), batch["depth"][:, 0].numpy(), motion.double().numpy(),
-                         batch["motion"].double().numpy(), batch["meta"])
+                         batch["motion"].double().numpy(), batch["meta"], in_view[:, 0].numpy())
             if shown is None:
                 step = max(len(batch["keys"]) // FIGURE_PAIRS, 1)
                 pick = slice(0, step * FIGURE_PAIRS, step)

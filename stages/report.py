@@ -1,7 +1,8 @@
 """DVC stage report: every experiment's metrics side by side (JSON, a markdown table, a figure).
 
-usage: python -m stages.report <evaluation metrics dir> <samples dir> <classifier metrics json>
-                               <summary json> <results md> <figure png> <sr grid png> <inpaint grid png>
+usage: python -m stages.report <evaluation metrics dir> <egomotion metrics dir> <samples dir>
+                               <classifier metrics json> <summary json> <results md> <pose figure png>
+                               <sfm figure png> <sr grid png> <inpaint grid png>
 
 The experiments are those params lists (experiments.*): `<task>-<name>.json` of the metrics folder for each, and for
 the face tasks `<task>-<name>.npz` of the samples folder; the grids show the same test faces as input, the output
@@ -50,6 +51,31 @@ def sfm_table(results: dict[str, dict]) -> str:
         lines.append(f"| {name} | " + " | ".join(f"{r[group][key]:.3f}" if r[group][key] is not None else "-"
                                                  for group, key, _ in SFM_COLUMNS) + " |")
     return "\n".join(lines)
+
+
+def sfm_region_table(results: dict[str, dict]) -> str:
+    """AbsRel by ground-truth distance and by whether a pixel stays in view of the second frame."""
+    regions = list(next(iter(results.values()))["depth_by_region"])
+    shares = next(iter(results.values()))["depth_by_region"]
+    lines = ["| method | " + " | ".join(f"{name} ({shares[name]['pixel_share']:.0%} of pixels)" for name in regions)
+             + " |", "|---" * (len(regions) + 1) + "|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{r['depth_by_region'][region]['abs_rel']:.3f}"
+                                                 if r["depth_by_region"][region]["abs_rel"] is not None else "-"
+                                                 for region in regions) + " |")
+    return "\n".join(lines)
+
+
+def egomotion_table(results: dict[str, dict]) -> str:
+    sequences = list(next(iter(results.values()))["sequences"])
+    lines = ["| method | " + " | ".join(f"sequence {s}" for s in sequences) + " | all |",
+             "|---" * (len(sequences) + 2) + "|"]
+    for name, r in results.items():
+        cells = [f"{r['sequences'][s]['ate_mean_m']:.4f} ± {r['sequences'][s]['ate_std_m']:.4f}" for s in sequences]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {r['ate_mean_m']:.4f} ± {r['ate_std_m']:.4f} |")
+    travelled = ", ".join(f"{s}: {r['gt_snippet_length_m']:.2f} m" for s, r in
+                          next(iter(results.values()))["sequences"].items())
+    return "\n".join(lines) + f"\n\nDistance the ground truth travels in a snippet, on average: {travelled}."
 
 
 def comparisons(pose: dict[str, dict], sfm: dict[str, dict]) -> dict:
@@ -136,7 +162,8 @@ def face_rows(results: dict[str, tuple]) -> dict[str, np.ndarray]:
 @stage_main
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("metrics", "samples", "classifier", "summary", "table", "figure", "sr_figure", "inpaint_figure"):
+    for name in ("metrics", "egomotion", "samples", "classifier", "summary", "table", "figure", "sfm_figure",
+                 "sr_figure", "inpaint_figure"):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
     experiments = load_params("experiments", Experiments)
@@ -144,6 +171,7 @@ def main(argv):
     classifier = json.loads(args.classifier.read_text())
     pose = {f"pose-{v}": _metrics(args.metrics, f"pose-{v}") for v in experiments.pose}
     sfm = {f"sfm-{v}": _metrics(args.metrics, f"sfm-{v}") for v in experiments.sfm}
+    egomotion = {f"sfm-{v}": _metrics(args.egomotion, f"sfm-{v}") for v in experiments.sfm}
     results = pose | sfm
     synthetic = any(r.get("synthetic") for r in results.values()) or any(
         r.get("synthetic") for task in faces.values() for r, _ in task.values())
@@ -152,7 +180,8 @@ def main(argv):
     summary = {
         "synthetic": synthetic,
         "experiments": {name: {"average": r["average"], "overall": r["overall"]} for name, r in pose.items()}
-        | {name: {"depth": r["depth"], "motion": r["motion"]} for name, r in sfm.items()},
+        | {name: {"depth": r["depth"], "depth_by_region": r["depth_by_region"], "motion": r["motion"],
+                  "egomotion_ate_m": egomotion[name]["ate_mean_m"]} for name, r in sfm.items()},
         "comparisons": comparisons(pose, sfm),
         "faces": {task: face_summary(runs) for task, runs in faces.items()}
         | {"classifier_accuracy": classifier["accuracy"]},
@@ -171,7 +200,15 @@ def main(argv):
     if sfm:
         markdown += [f"## Structure from motion{label}", "", "Virtual KITTI test worlds; depth capped at 80 m, "
                      "monocular variants median-scaled per image; d<1.25^k: higher is better, the rest lower.", "",
-                     sfm_table(sfm), ""]
+                     sfm_table(sfm), "",
+                     "AbsRel by ground-truth distance, and for the pixels whose true 3D point stays in view of the "
+                     "second frame (the photometric loss sees them) or leaves it (only a prior can tell their depth):",
+                     "", sfm_region_table(sfm), "", figure(args.sfm_figure, "AbsRel by distance"), "",
+                     f"### Egomotion on KITTI odometry{label}", "",
+                     "ATE (m) over 5-frame snippets, SfMLearner's protocol (one scale fitted per snippet), mean ± "
+                     "standard deviation over snippets:", "", egomotion_table(egomotion), "",
+                     *(figure(Path("plots/egomotion") / name / "trajectory.png", f"{name} camera path")
+                       for name in egomotion), ""]
     for task, rows in summary["faces"].items():
         if task in FACE_TASKS:
             markdown += [f"## {FACE_TASKS[task]}{label}", "", face_table(task, rows), "",
@@ -184,8 +221,8 @@ def main(argv):
             markdown.append(f"| {name} | " + " | ".join(f"{k} {v:.3f}" for k, v in ratios.items()) + " |")
         markdown.append("")
     actions = sorted({a for r in pose.values() for a in r["per_action"]})
-    with atomic_outputs(args.summary, args.table, args.figure, args.sr_figure, args.inpaint_figure) as (
-            summary_path, table_path, figure_path, sr_path, inpaint_path):
+    outputs = (args.summary, args.table, args.figure, args.sfm_figure, args.sr_figure, args.inpaint_figure)
+    with atomic_outputs(*outputs) as (summary_path, table_path, figure_path, sfm_path, sr_path, inpaint_path):
         write_json(summary_path, summary)
         for task, path in (("sr", sr_path), ("inpaint", inpaint_path)):
             face_grid(path, face_rows(faces[task]), f"{FACE_TASKS[task]}: output per memory set{label}")
@@ -194,6 +231,9 @@ def main(argv):
                      {name: [r["per_action"][a]["p_mpjpe"] for a in actions] + [r["average"]["p_mpjpe"]]
                       for name, r in pose.items()},
                      "P-MPJPE (mm)", f"3D pose error per action{label}")
+        regions = list(next(iter(sfm.values()))["depth_by_region"])
+        grouped_bars(sfm_path, regions, {name: [r["depth_by_region"][g]["abs_rel"] or 0.0 for g in regions]
+                                         for name, r in sfm.items()}, "AbsRel", f"Depth error by region{label}")
     print(args.table.read_text())
 
 

@@ -1,6 +1,6 @@
 """DVC stage synthesize_<dataset>: write a synthetic stand-in in the real on-disk layout.
 
-usage: python -m stages.synthesize {h36m,vkitti,celeba} <output folder>
+usage: python -m stages.synthesize {h36m,vkitti,celeba,kitti_odometry} <output folder>
 """
 
 import argparse
@@ -12,14 +12,15 @@ from pipeline.parallel import data_workers
 from pipeline.progress import StageProgress
 from pipeline.synthetic.celeba import SynthCeleba, write_celeba
 from pipeline.synthetic.h36m import SynthH36m, write_h36m
-from pipeline.synthetic.vkitti import SynthVkitti, write_vkitti
+from pipeline.synthetic.vkitti import SynthKittiOdometry, SynthVkitti, write_kitti_odometry_root, write_vkitti
 from stages.common import load_params, stage_main
 
-PARALLEL = {"vkitti"}  # writers whose work items are independent: they take `workers`
+PARALLEL = {"vkitti", "kitti_odometry"}  # writers whose work items are independent: they take `workers`
 WRITERS = {
     "h36m": (SynthH36m, write_h36m),
     "vkitti": (SynthVkitti, write_vkitti),
     "celeba": (SynthCeleba, write_celeba),
+    "kitti_odometry": (SynthKittiOdometry, write_kitti_odometry_root),
 }
 
 

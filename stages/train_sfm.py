@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from pipeline.aign import VARIANTS, TrainConfig, seed_everything
+from pipeline.shards import read_manifest
 from pipeline.tasks.sfm import SfmModel, SfmTask, collate_depths, collate_pairs
 from stages.common import load_params, stage_main
 from stages.training import add_seed_option, run_training, seeded
@@ -31,7 +32,8 @@ def main(argv):
                  stage=__spec__.name, shards=args.shards,
                  memory_shards=args.shards, collate_inputs=collate_pairs, collate_memory=collate_depths, cfg=cfg,
                  determined_by=[dataclasses.asdict(model_cfg)],
-                 model_info={"task": "sfm", "model": dataclasses.asdict(model_cfg)},
+                 model_info={"task": "sfm", "model": dataclasses.asdict(model_cfg),
+                             "input_size": read_manifest(args.shards)["size"]},
                  outputs=(args.model, args.metrics, args.live))
 
 

@@ -16,7 +16,9 @@ TINY = {
         "h36m": {"frames": 20, "actions": ["Directions", "Walking"], "takes": 1},
         "vkitti": {"worlds": ["0001", "0002", "0006"], "variations": ["clone"], "frames": 5, "size": [124, 38]},
         "celeba": {"count": 60},
+        "kitti_odometry": {"sequences": ["09"], "frames": 6, "size": [124, 38]},
     },
+    "kitti_odometry": {"sequences": ["09"]},
     "vkitti": {"splits": {"inputs": ["0001"], "memory": ["0002"], "test": ["0006"]}, "variations": ["clone"],
                "size": [64, 20]},
     "celeba": {"size": 32},
@@ -36,9 +38,10 @@ TINY = {
     "seed_study": {"seeds": [1]},
 }
 MEMORY_SETS = {"all": {}, "big_nose": {"Big_Nose": 1}, "male": {"Male": 1}}  # replaces the default sets
-STAGES = ["synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "prepare_h36m", "prepare_vkitti",
-          "prepare_celeba", "pose_basis", "train_classifier", "report"] + [
-    f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm")
+SYNTHESIZERS = ["synthesize_h36m", "synthesize_vkitti", "synthesize_kitti_odometry", "synthesize_celeba"]
+STAGES = SYNTHESIZERS + ["prepare_h36m", "prepare_vkitti", "prepare_celeba", "pose_basis", "train_classifier",
+                         "report"] + [
+    f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm", "evaluate_egomotion")
     for variant in ("supervised", "recon_only", "aign")] + [
     f"prepare_celeba_memory@{name}" for name in ("all", "big_nose", "male")] + [
     f"{stage}_{task}@{memory}" for stage in ("train", "evaluate") for task, memories in
@@ -101,6 +104,10 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert sfm["median_scaling"] is True and sfm["samples"] == 4 and 0 <= sfm["depth"]["a1"] <= 1
     assert json.loads((repo / "metrics/eval/sfm-supervised.json").read_text())["median_scaling"] is False
     assert (repo / "plots/eval/sfm-aign/depth.png").stat().st_size > 1000
+    assert set(sfm["depth_by_region"]) == {"0-10m", "10-20m", "20-40m", "40-80m", "in_view", "leaves_view"}
+    egomotion = json.loads((repo / "metrics/egomotion/sfm-aign.json").read_text())
+    assert egomotion["synthetic"] is True and egomotion["snippets"] == 6 - 5 + 1
+    assert (repo / "plots/egomotion/sfm-aign/trajectory.png").stat().st_size > 1000
     table = (repo / "docs/results.md").read_text()
     assert "![P-MPJPE per action](../plots/summary.png)" in table and "](../plots/faces-sr.png)" in table
     assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
@@ -129,8 +136,10 @@ def test_editing_shards_code_marks_every_stage_that_reads_shards_changed(repo):
         changed = set(json.loads(_run(repo, "status", "--json", "dvc.yaml")))
     finally:
         shards.write_text(original)
-    # Every stage but the synthesizers (which write raw files) and the report (which reads metrics) reads shards.
-    assert changed == set(STAGES) - {"synthesize_h36m", "synthesize_vkitti", "synthesize_celeba", "report"}
+    # Every stage reads shards but the synthesizers (which write raw files), the report (which reads metrics) and
+    # the egomotion evaluations (which read KITTI odometry frames).
+    egomotion = {f"evaluate_egomotion@{variant}" for variant in ("supervised", "recon_only", "aign")}
+    assert changed == set(STAGES) - set(SYNTHESIZERS) - {"report"} - egomotion
     assert _run(repo, "status", "dvc.yaml").strip() == "Data and pipelines are up to date."
 
 

@@ -169,7 +169,7 @@ def test_train_faces_refuses_a_mismatched_memory(faces, monkeypatch, tmp_path, c
 def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):
     stage_dir()
     (tmp_path / "eval").mkdir()
-    argv = ["eval", "samples", "c.json", "s.json", "s.md", "s.png", "sr.png", "inpaint.png"]
+    argv = ["eval", "egomotion", "samples", "c.json", "s.json", "s.md", "s.png", "sfm.png", "sr.png", "inpaint.png"]
     line = run_stage_error(report, argv, capsys)
     assert "eval/sr-all.json: missing, expected the metrics of experiment sr-all (params experiments lists it" in line
-    assert_no_outputs("s.json", "s.md", "s.png", "sr.png", "inpaint.png")
+    assert_no_outputs("s.json", "s.md", "s.png", "sfm.png", "sr.png", "inpaint.png")

@@ -11,7 +11,7 @@ from pipeline.synthetic.vkitti import build_world, camera_pose, synthetic_intrin
 @pytest.fixture(scope="module")
 def kitti_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("kitti")
-    write_kitti_odometry(root, seed=2, sequence="09", frames=5, size=(124, 38))
+    write_kitti_odometry(root, "09", seed=2, frames=5, size=(124, 38))
     return root
 
 

@@ -81,10 +81,28 @@ def test_sfm_table_perfect_predictions_score_perfectly():
     depth = np.random.default_rng(3).uniform(2, 60, (6, 4, 5))
     table = SfmErrorTable()
     meta = [{"world": "0018", "variation": "clone", "frame1": i} for i in range(6)]
-    table.update(depth * 3.0, depth, motions, motions, meta[:3])  # depth off by a scale only
-    table.update(depth[3:] * 3.0, depth[3:], motions[3:], motions[3:], meta[3:])
+    in_view = depth < 50
+    table.update(depth * 3.0, depth, motions, motions, meta[:3], in_view)  # depth off by a scale only
+    table.update(depth[3:] * 3.0, depth[3:], motions[3:], motions[3:], meta[3:], in_view[3:])
     result = table.summary()
     assert result["depth"]["abs_rel"] == pytest.approx(0.0, abs=1e-9) and result["depth"]["a1"] == 1.0
+    assert all(region["abs_rel"] == pytest.approx(0.0, abs=1e-9) for region in result["depth_by_region"].values())
     assert result["motion"]["rotation_error_deg"] == pytest.approx(0.0, abs=1e-4)
     assert result["motion"]["ate_snippets"] == 3  # 6 consecutive pairs -> snippets of 4 pairs starting at 0, 1, 2
     assert result["motion"]["ate_rmse_m"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_depth_regions_split_the_error_by_distance_and_by_view():
+    from pipeline.metrics import DepthRegions
+
+    g = np.array([5.0, 15.0, 30.0, 60.0, 70.0])
+    p = g * np.array([1.0, 1.0, 1.0, 1.5, 1.1])  # only far pixels are wrong
+    in_view = np.array([True, True, True, False, True])
+    regions = DepthRegions(max_depth=80.0)
+    regions.update(p, g, in_view)
+    result = regions.summary()
+    assert result["0-10m"] == {"abs_rel": 0.0, "a1": 1.0, "pixel_share": 0.2}
+    assert result["40-80m"]["abs_rel"] == pytest.approx(0.3) and result["40-80m"]["a1"] == 0.5
+    assert result["leaves_view"] == {"abs_rel": 0.5, "a1": 0.0, "pixel_share": 0.2}
+    assert result["in_view"]["abs_rel"] == pytest.approx(0.025)
+    assert "40-80m" not in DepthRegions(max_depth=30.0).bins and (20.0, 40.0) in DepthRegions(max_depth=30.0).bins

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import assert_no_outputs, run_stage_error
 
-from pipeline.datasets.vkitti import open_vkitti
+from pipeline.datasets.vkitti import open_vkitti, read_depth_cm
 from pipeline.geometry import relative_motion
 from pipeline.shards import iterate_split, read_manifest
 from stages.prepare_vkitti import main
@@ -36,6 +36,11 @@ def test_prepare_vkitti(stage_dir, vkitti_root):
     w, h = 156, 47  # the fixture's resolution
     np.testing.assert_allclose(sample["intrinsics.npy"], [fx * 64 / w, fy * 20 / h, (cx + 0.5) * 64 / w - 0.5,
                                                           (cy + 0.5) * 20 / h - 0.5], rtol=1e-5)
+    # Depth is sampled on the images' pixel grid: output pixel (i, j) holds the input pixel under its centre.
+    raw = read_depth_cm(seq.frames[0].depth)
+    rows = np.floor((np.arange(20) + 0.5) * h / 20).astype(int)
+    columns = np.floor((np.arange(64) + 0.5) * w / 64).astype(int)
+    np.testing.assert_array_equal(sample["depth.png"], raw[rows][:, columns])
     memory = next(iter(iterate_split("shards", "memory")))
     assert {k for k in memory if not k.startswith("__")} == {"depth.png", "intrinsics.npy", "meta.json"}
 

@@ -117,3 +117,22 @@ def test_ssim_by_hand():
     assert ssim(noisy, x, region=region).item() == pytest.approx(1.0)
     region[..., :, 10] = 1
     assert ssim(noisy, x, region=region).item() < 0.99
+
+
+def test_ssim_map_is_the_gaussian_window_statistic_at_each_full_window():
+    from pipeline.image_metrics import SSIM_SIGMA, SSIM_WINDOW, ssim_map
+
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(1, 1, 13, 14, generator=generator), torch.rand(1, 1, 13, 14, generator=generator)
+    values = ssim_map(x, y)
+    assert values.shape == (1, 1, 13 - 10, 14 - 10)
+    offsets = torch.arange(SSIM_WINDOW, dtype=torch.float64) - SSIM_WINDOW // 2
+    g = torch.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    weights = torch.outer(g, g) / g.sum() ** 2
+    a, b = x[0, 0, 1:12, 2:13].double(), y[0, 0, 1:12, 2:13].double()  # the window centred on pixel (6, 7)
+    ma, mb = (weights * a).sum(), (weights * b).sum()
+    va, vb = (weights * a * a).sum() - ma**2, (weights * b * b).sum() - mb**2
+    cov = (weights * a * b).sum() - ma * mb
+    c1, c2 = 0.01**2, 0.03**2
+    expected = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2))
+    assert values[0, 0, 1, 2].item() == pytest.approx(expected.item(), abs=1e-12)

@@ -1,4 +1,4 @@
-"""Structure-from-motion networks: depth from one frame, camera motion from a pair, a discriminator on disparity."""
+"""Structure-from-motion networks: depth from one frame, camera motion from a pair, a discriminator on depth maps."""
 
 import torch
 from torch import nn
@@ -79,17 +79,19 @@ class SfmGenerator(nn.Module):
         return self.depth(image1), *self.motion(image1, image2)
 
 
-class DisparityDiscriminator(nn.Module):
-    """Judges disparity maps (B, 1, H, W), normalised by their mean, patch by patch (a PatchGAN averaged)."""
+class DepthDiscriminator(nn.Module):
+    """Judges scale-free depth maps (B, 1, H, W) patch by patch (a PatchGAN, averaged), spectrally normalised so that
+    its judgement changes smoothly with its input (Miyato et al. 2018) when `spectral_norm`."""
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, spectral_norm: bool = True):
         super().__init__()
+        wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(4 * width, 1, 3, 1, 1),
+            wrap(nn.Conv2d(1, width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            wrap(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            wrap(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            wrap(nn.Conv2d(4 * width, 1, 3, 1, 1)),
         )
 
-    def forward(self, disparity: torch.Tensor) -> torch.Tensor:
-        return self.net(disparity).mean(dim=(1, 2, 3))
+    def forward(self, depth_map: torch.Tensor) -> torch.Tensor:
+        return self.net(depth_map).mean(dim=(1, 2, 3))

@@ -1,7 +1,8 @@
 """Virtual KITTI -> shards: frame pairs (t, t + gap) for inputs and test, depth maps alone for the memory.
 
 Sample fields of a pair (key `<world>-<variation>-<t>`): `image1.png`, `image2.png` (H, W, 3) uint8 BGR resized to
-`size`; `depth.png` (H, W) uint16 centimetres of frame t, 65535 invalid (nearest-neighbour resize);
+`size`; `depth.png` (H, W) uint16 centimetres of frame t, 65535 invalid (nearest-neighbour resize on the
+images' pixel grid: each output pixel takes the input pixel under its centre);
 `intrinsics.npy` (4,) float32 fx, fy, cx, cy at `size`; `motion.npy` (4, 4) float64 taking camera-1 points into
 camera 2 (`X2 = R X1 + T`); `extrinsics.npy` (2, 4, 4) world-to-camera of both frames; `meta.json`.
 A memory sample has `depth.png`, `intrinsics.npy` and `meta.json` only.
@@ -75,7 +76,7 @@ def pair_samples(seq: VkittiSequence, cfg: PrepareVkitti, tally: CorruptTally, p
         try:
             image1, shape = cache.rgb(first)
             image2, _ = cache.rgb(first + cfg.gap)
-            depth = cv2.resize(read_depth_cm(f1.depth), cfg.size, interpolation=cv2.INTER_NEAREST)
+            depth = cv2.resize(read_depth_cm(f1.depth), cfg.size, interpolation=cv2.INTER_NEAREST_EXACT)
         except CorruptImage as err:
             tally.bad(err)
             continue
@@ -106,7 +107,7 @@ def depth_samples(seq: VkittiSequence, cfg: PrepareVkitti, tally: CorruptTally, 
         tally.ok()
         yield {
             "__key__": f"{seq.world}-{seq.variation}-{frame.index:06d}",
-            "depth.png": cv2.resize(depth, cfg.size, interpolation=cv2.INTER_NEAREST),
+            "depth.png": cv2.resize(depth, cfg.size, interpolation=cv2.INTER_NEAREST_EXACT),
             "intrinsics.npy": _scaled_intrinsics(frame, depth.shape, cfg.size),
             "meta.json": {"world": seq.world, "variation": seq.variation, "frame": frame.index},
         }

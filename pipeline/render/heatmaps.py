@@ -56,7 +56,9 @@ def to_uint8_tiles(heatmaps: np.ndarray) -> np.ndarray:
 def from_uint8_tiles(tiles: np.ndarray, num_joints: int) -> np.ndarray:
     """Inverse of `to_uint8_tiles`: (..., J*H, W) uint8 -> (..., J, H, W) float32 in [0, 1] (a stack of tiles
     converts in one pass)."""
-    return tiles.reshape(*tiles.shape[:-2], num_joints, -1, tiles.shape[-1]).astype(np.float32) / 255.0
+    heatmaps = tiles.reshape(*tiles.shape[:-2], num_joints, -1, tiles.shape[-1]).astype(np.float32)
+    heatmaps /= 255.0  # in place: a second batch-sized array costs more than the division
+    return heatmaps
 
 
 def heatmap_centroids(heatmaps: torch.Tensor) -> torch.Tensor:

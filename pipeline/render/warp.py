@@ -40,16 +40,26 @@ def project(points: torch.Tensor, intrinsics: torch.Tensor) -> tuple[torch.Tenso
     return xy * intrinsics[:, 0:2, None, None] + intrinsics[:, 2:4, None, None], in_front
 
 
+def landing(depth1: torch.Tensor, rotation: torch.Tensor, translation: torch.Tensor,
+            intrinsics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where frame 1's pixels land in frame 2: pixels (B, 2, H, W), and whether each lands in view (B, 1, H, W):
+    in front of camera 2, inside its image, from a pixel with depth."""
+    h, w = depth1.shape[-2:]
+    pixels, in_front = project(transform(backproject(depth1, intrinsics), rotation, translation), intrinsics)
+    x, y = pixels[:, 0:1], pixels[:, 1:2]
+    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+    return pixels, inside & in_front & (depth1 > 0)
+
+
 def inverse_warp(image2: torch.Tensor, depth1: torch.Tensor, rotation: torch.Tensor, translation: torch.Tensor,
                  intrinsics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Frame 2 resampled at the pixels where frame 1's points land: (warped (B, C, H, W), valid (B, 1, H, W))."""
-    b, _, h, w = image2.shape
-    pixels, in_front = project(transform(backproject(depth1, intrinsics), rotation, translation), intrinsics)
+    h, w = image2.shape[-2:]
+    pixels, in_view = landing(depth1, rotation, translation, intrinsics)
     x, y = pixels[:, 0], pixels[:, 1]
-    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
     grid = torch.stack([2 * x / (w - 1) - 1, 2 * y / (h - 1) - 1], dim=-1)  # (B, H, W, 2), align_corners=True
     warped = F.grid_sample(image2, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-    return warped, (inside[:, None] & in_front & (depth1 > 0)).to(image2.dtype)
+    return warped, in_view.to(image2.dtype)
 
 
 def ssim_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -399,7 +399,31 @@ def _write_world(root: Path, world_name: str, *, seed: int, variations: list[str
         writer.close()
 
 
-def write_kitti_odometry(root: Path, *, seed: int, sequence: str, frames: int, size: tuple[int, int]) -> None:
+@dataclass
+class SynthKittiOdometry:
+    """params.yaml synthetic.kitti_odometry: the stand-in's drives in the KITTI odometry layout."""
+
+    seed: int
+    sequences: list[str]
+    frames: int = 100
+    size: tuple[int, int] = (621, 188)  # width, height; the real sequences are about 1241x376
+
+    def units(self) -> int:
+        return len(self.sequences) * self.frames
+
+
+def write_kitti_odometry_root(root: Path, *, seed: int, sequences, frames: int, size: tuple[int, int],
+                              progress=None, workers: int = 1) -> None:
+    """Write synthetic drives in the KITTI odometry layout, one per sequence name, a sequence per worker process
+    (`pipeline.parallel`: the files do not depend on `workers`)."""
+    write = functools.partial(write_kitti_odometry, Path(root), seed=seed, frames=frames, size=tuple(size))
+    for _ in ordered_map(write, sequences, workers):
+        if progress is not None:
+            progress.step(frames)
+    write_marker(root, "kitti_odometry", seed, sequences=list(sequences), frames=frames, size=list(size))
+
+
+def write_kitti_odometry(root: Path, sequence: str, *, seed: int, frames: int, size: tuple[int, int]) -> None:
     """A synthetic street drive in the KITTI odometry layout (image_2, calib.txt, poses relative to frame 0)."""
     root = Path(root)
     images = root / "sequences" / sequence / "image_2"

@@ -71,7 +71,7 @@ TASKS = {"sr": SuperResolution, "inpaint": Inpainting}
 def collate_faces(samples: list[dict]) -> dict:
     """image (B, 3, S, S) BGR in [0, 1]; attributes (B, 40) of -1 / 1; keys."""
     images = np.stack([s["image.png"] for s in samples])
-    return {"image": torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0,
+    return {"image": torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0),
             "attributes": torch.from_numpy(np.stack([s["attributes.npy"] for s in samples])),
             "keys": [s["__key__"] for s in samples]}
 

@@ -3,17 +3,25 @@
 Renderer (pipeline.render.warp): back-project frame 1 with its predicted depth, move it by the predicted motion,
 project into frame 2, sample frame 2 there, compare with frame 1 (L1 over pixels that stay in the image, optionally
 mixed with an SSIM distance, `sfm.model.ssim`), plus an optional edge-aware smoothness term on the mean-normalised
-disparity (`sfm.model.smoothness`). The discriminator
-sees mean-normalised disparity maps: monocular depth has no scale, the prior is about the shape of street depth.
+disparity (`sfm.model.smoothness`).
+
+The discriminator sees depth without its scale (monocular depth has none), in a representation chosen by
+`sfm.model.disc_input`: `log_depth` (the default) is log depth minus its image mean, where a 25% error moves a pixel
+by the same 0.22 at 5 m and at 60 m; `disparity` is disparity over its image mean, where far pixels all sit near 0
+and the prior cannot see their errors, exactly where the photometric loss is blind too.
 """
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
+from pipeline.config import parse
 from pipeline.datasets.vkitti import DEPTH_INVALID
-from pipeline.models.sfm import DisparityDiscriminator, SfmGenerator
+from pipeline.models.sfm import DepthDiscriminator, SfmGenerator
 from pipeline.render.warp import inverse_warp, photometric_loss
 
 
@@ -27,10 +35,12 @@ class SfmModel:
     smoothness: float = 0.05  # weight of the edge-aware disparity smoothness inside the reconstruction loss
     ssim: float = 0.0  # share of the SSIM distance in the photometric loss (0: plain L1 as in the paper)
     disc_width: int = 16
+    disc_input: Literal["log_depth", "disparity"] = "log_depth"  # what the discriminator judges (module docstring)
+    disc_spectral_norm: bool = True  # spectral normalisation of the discriminator's layers
 
 
 def _images(samples: list[dict], field: str) -> torch.Tensor:
-    return torch.from_numpy(np.stack([s[field] for s in samples])).permute(0, 3, 1, 2).float() / 255.0
+    return torch.from_numpy(np.stack([s[field] for s in samples])).permute(0, 3, 1, 2).float().div_(255.0)
 
 
 def _depth_metres(samples: list[dict]) -> torch.Tensor:
@@ -62,13 +72,20 @@ def normalised_disparity(disparity: torch.Tensor) -> torch.Tensor:
     return disparity / disparity.mean(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
 
 
+def normalised_log_depth(depth: torch.Tensor) -> torch.Tensor:
+    """log depth minus its mean over each image: (B, 1, H, W), free of the depth's scale."""
+    log = depth.log()
+    return log - log.mean(dim=(1, 2, 3), keepdim=True)
+
+
 class SfmTask:
     def __init__(self, model: SfmModel):
         self.model = model
 
-    def build(self) -> tuple[SfmGenerator, DisparityDiscriminator]:
+    def build(self) -> tuple[SfmGenerator, DepthDiscriminator]:
         m = self.model
-        return SfmGenerator(m.width, m.min_depth, m.max_depth), DisparityDiscriminator(m.disc_width)
+        return (SfmGenerator(m.width, m.min_depth, m.max_depth),
+                DepthDiscriminator(m.disc_width, m.disc_spectral_norm))
 
     def predict(self, generator: SfmGenerator, batch: dict) -> dict:
         disparity, rotation, translation = generator(batch["image1"], batch["image2"])
@@ -92,12 +109,28 @@ class SfmTask:
         return depth + rotation + translation
 
     def fake(self, pred: dict) -> torch.Tensor:
-        return normalised_disparity(pred["disparity"])
+        return self._scale_free(pred["depth"], pred["disparity"])
 
     def real(self, memory: dict) -> torch.Tensor:
+        """Memory depth maps in the discriminator's representation; pixels without depth (the sky) are as far as the
+        generator can put anything (max_depth)."""
         depth = memory["depth"]
-        disparity = torch.where(depth > 0, 1.0 / depth.clamp(min=self.model.min_depth), 0.0)  # sky: zero
-        return normalised_disparity(disparity.clamp(min=1.0 / self.model.max_depth))
+        depth = torch.where(depth > 0, depth, self.model.max_depth).clamp(self.model.min_depth, self.model.max_depth)
+        return self._scale_free(depth, 1.0 / depth)
+
+    def _scale_free(self, depth: torch.Tensor, disparity: torch.Tensor) -> torch.Tensor:
+        if self.model.disc_input == "log_depth":
+            return normalised_log_depth(depth)
+        return normalised_disparity(disparity)
+
+
+def load_trained(model_dir: Path) -> tuple[SfmTask, SfmGenerator, dict]:
+    """The task, the trained generator (eval mode, on the CPU) and the model.json of a train_sfm model folder."""
+    info = json.loads((model_dir / "model.json").read_text())
+    task = SfmTask(parse(SfmModel, info["model"], str(model_dir / "model.json")))
+    generator, _ = task.build()
+    generator.load_state_dict(torch.load(model_dir / "generator.pt", map_location="cpu", weights_only=True))
+    return task, generator.eval(), info
 
 
 def edge_aware_smoothness(disparity: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
