@@ -163,7 +163,7 @@ def trajectory_plot(path: Path, trajectories: dict[str, tuple[np.ndarray, np.nda
     fig, axes = plt.subplots(1, len(trajectories), figsize=(4.5 * len(trajectories), 4.5), squeeze=False)
     for ax, (name, (predicted, true)) in zip(axes[0], trajectories.items(), strict=True):
         ax.plot(true[:, 0], true[:, 2], color="black", label="ground truth")
-        ax.plot(predicted[:, 0], predicted[:, 2], color="tab:red", label="predicted (one scale fitted)")
+        ax.plot(predicted[:, 0], predicted[:, 2], color="tab:red", label="predicted, aligned by a similarity")
         ax.plot(*true[0, [0, 2]], "o", color="black")
         ax.set_title(f"sequence {name}", fontsize=9)
         ax.set_xlabel("x (m)")
