@@ -1,4 +1,5 @@
-"""Image restoration metrics: PSNR and SSIM, over whole images or inside a region (an inpainting hole).
+"""Image restoration metrics: PSNR, SSIM and detail energy, over whole images or inside a region (an inpainting
+hole).
 
 Both take (B, C, H, W) tensors with values in [0, data_range] and return one value per image. SSIM is Wang et al.
 (2004): 11x11 Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, computed per channel and averaged over the window
@@ -7,19 +8,31 @@ centres that lie inside the image (and inside the region, when one is given), th
 
 import torch
 
+from pipeline.render.faces import destroyed_detail
+
 SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
 
 
 def psnr(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0,
          region: torch.Tensor | None = None) -> torch.Tensor:
     """Per-image PSNR in dB (inf where the images are identical); `region` (B, 1, H, W) of 0 / 1 restricts it."""
-    err = (pred.double() - truth.double()) ** 2
-    if region is None:
-        mse = err.mean(dim=(1, 2, 3))
-    else:
-        weight = region.double().expand_as(err)
-        mse = (err * weight).sum(dim=(1, 2, 3)) / weight.sum(dim=(1, 2, 3)).clamp(min=1)
+    mse = _region_mean((pred.double() - truth.double()) ** 2, region)
     return 10 * torch.log10(data_range**2 / mse)  # mse = 0 -> inf
+
+
+def _region_mean(values: torch.Tensor, region: torch.Tensor | None) -> torch.Tensor:
+    """Per-image mean of (B, C, H, W) values, over the pixels where `region` (B, 1, H, W) is 1, or all of them."""
+    if region is None:
+        return values.mean(dim=(1, 2, 3))
+    weight = region.to(values.dtype).expand_as(values)
+    return (values * weight).sum(dim=(1, 2, 3)) / weight.sum(dim=(1, 2, 3)).clamp(min=1)
+
+
+def detail_energy(images: torch.Tensor, block: int, region: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-image mean square of the detail a block x block average-pooling renderer destroys: the image minus each
+    block's mean. PSNR rewards a blurred guess; this measures whether an output has as much fine detail as real
+    faces (compare it with the ground truth's)."""
+    return _region_mean(destroyed_detail(images.double(), block) ** 2, region)
 
 
 def _gaussian(dtype, device) -> torch.Tensor:
@@ -57,9 +70,6 @@ def ssim(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0,
     """Per-image mean SSIM; with `region`, over the windows centred inside it."""
     if min(pred.shape[-2:]) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, found {tuple(pred.shape[-2:])}")
-    values = ssim_map(pred, truth, data_range)
-    if region is None:
-        return values.mean(dim=(1, 2, 3))
     half = SSIM_WINDOW // 2
-    weight = region[..., half:-half, half:-half].double().expand_as(values)
-    return (values * weight).sum(dim=(1, 2, 3)) / weight.sum(dim=(1, 2, 3)).clamp(min=1)
+    return _region_mean(ssim_map(pred, truth, data_range),
+                        None if region is None else region[..., half:-half, half:-half])

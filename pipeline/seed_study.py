@@ -1,14 +1,17 @@
 """The seed study's arithmetic: paired differences between two runs of a task over seeds, their mean, spread and wins.
 
 A comparison pits a run against its counterpart trained with the same seed (same initialisation, same data order):
-aign against recon_only for pose and structure from motion, a biased face memory against the unbiased one (`all`)
-for super-resolution and inpainting. A difference smaller than its spread over seeds is not a result.
+aign against recon_only for pose and structure from motion, a face memory with an attribute against the memory
+without it (young against old) for super-resolution and inpainting. A difference smaller than its spread over seeds
+is not a result.
 """
 
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from pipeline.memory_sets import memory_pairs
 
 
 @dataclass(frozen=True)
@@ -26,18 +29,14 @@ HEADLINES = {
     "sr": (Headline("psnr", "psnr", "higher"), Headline("rate", "attribute_rate.output.{memory}", "higher")),
     "inpaint": (Headline("psnr", "psnr", "higher"), Headline("rate", "attribute_rate.output.{memory}", "higher")),
 }
-UNBIASED = "all"  # the face memory every biased one is compared with
-
-
-def pairs(experiments: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+def pairs(experiments: dict[str, list[str]], memory_sets: dict[str, dict[str, int]]) -> list[tuple[str, str, str]]:
     """(task, run, counterpart) for every comparison the listed experiments allow."""
     found = []
     for task in ("pose", "sfm"):
         if {"aign", "recon_only"} <= set(experiments.get(task, [])):
             found.append((task, "aign", "recon_only"))
     for task in ("sr", "inpaint"):
-        if UNBIASED in experiments.get(task, []):
-            found += [(task, memory, UNBIASED) for memory in experiments[task] if memory != UNBIASED]
+        found += [(task, *pair) for pair in memory_pairs(experiments.get(task, []), memory_sets)]
     return found
 
 

@@ -30,10 +30,18 @@ from pipeline.errors import ParamsError
 from pipeline.figures import grouped_bars
 from pipeline.pose_basis import ShapeBasis
 from pipeline.shards import read_manifest, split_urls
-from stages.common import load_params, params_path, stage_main
+from stages.common import Experiments, load_params, params_path, stage_main
 
-TASK_DATA = {"pose": ("h36m", "h36m"), "sfm": ("vkitti", "vkitti"), "sr": ("celeba", "celeba_memory/all"),
-             "inpaint": ("celeba", "celeba_memory/all")}
+TASK_DATA = {"pose": "h36m", "sfm": "vkitti", "sr": "celeba", "inpaint": "celeba"}  # shard folder of the inputs
+
+
+def _memory_folder(name: str) -> str:
+    """The shard folder of the task's memory: the dataset's own, or the first face memory set its experiments list."""
+    return f"celeba_memory/{_face_memory_set(name)}" if TASK_DATA[name] == "celeba" else TASK_DATA[name]
+
+
+def _face_memory_set(name: str) -> str:
+    return getattr(load_params("experiments", Experiments), name)[0]
 
 
 @dataclass
@@ -69,13 +77,15 @@ def _build(name: str, shards: Path, models: Path):
     from pipeline.tasks.faces import TASKS, build_task, collate_faces
 
     settings = load_params(f"faces.{name}", TASKS[name])
+    if name == "inpaint":
+        settings = settings.for_memory(_face_memory_set(name))
     manifest = read_manifest(shards)
     task = build_task(name, settings, manifest["size"], manifest["crop_box"])
     return (task, *task.build(), collate_faces, collate_faces, settings.train)
 
 
 def measure(name: str, cfg: BenchSettings, shard_root: Path, models: Path) -> dict:
-    dataset, memory = TASK_DATA[name]
+    dataset, memory = TASK_DATA[name], _memory_folder(name)
     params = yaml.safe_load(params_path().read_text())
     seed_everything(0)
     task, generator, discriminator, collate_inputs, collate_memory, train_cfg = _build(name, shard_root / dataset,

@@ -6,9 +6,11 @@ usage: python -m stages.evaluate_faces <sr|inpaint> <memory set> <celeba shards>
 
 PSNR and SSIM compare outputs quantised to 8 bits with the ground truth: over the whole face for super-resolution
 (beside the bicubic baseline), inside the hole for inpainting. A per-image PSNR is capped at 100 dB (identical
-images) before averaging. Attribute rates: the share of faces the attribute classifier labels as satisfying each
-memory set's filter, for the outputs and for the ground truth. The samples file holds the figure's faces (input,
-output, truth) for the report's side-by-side grids.
+images) before averaging. Detail ratio: the mean energy of the detail that 4x4 pooling destroys (each pixel less
+its block's mean) in the outputs over the same in the ground truth; 1 is as much fine detail as real faces, a blurred
+guess scores near 0. Attribute rates: the share of faces the attribute classifier labels as satisfying each memory
+set's filter, for the outputs, the ground truth and (super-resolution) the bicubic baseline. The samples file holds
+the figure's faces (input, output, truth) for the report's side-by-side grids.
 """
 
 import argparse
@@ -22,13 +24,14 @@ from pipeline.atomic import atomic_outputs, write_json
 from pipeline.attributes import AttributeRates, load_classifier
 from pipeline.batches import one_pass
 from pipeline.figures import face_grid, training_curves
-from pipeline.image_metrics import psnr, ssim
+from pipeline.image_metrics import detail_energy, psnr, ssim
 from pipeline.prepare.celeba import PrepareCeleba
 from pipeline.shards import read_manifest, split_urls
 from pipeline.tasks.faces import TASKS, build_task, collate_faces, parse_settings
 from stages.common import load_params, stage_main
 
 FIGURE_FACES = 8
+INPAINT_DETAIL_BLOCK = 4  # the detail measured inside a hole: what 4x4 pooling (the default sr renderer) destroys
 PSNR_CAP = 100.0
 
 
@@ -42,18 +45,23 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
 
 
 class Scores:
-    """Per-image PSNR and SSIM, averaged at the end."""
+    """Per-image PSNR, SSIM and detail energy, averaged at the end; the detail as a ratio to the ground truth's."""
 
-    def __init__(self):
-        self.psnr, self.ssim = [], []
+    def __init__(self, block: int):
+        self.block = block
+        self.psnr, self.ssim, self.detail, self.truth_detail = [], [], [], []
 
     def update(self, pred, truth, region=None):
         self.psnr.append(psnr(pred, truth, 1.0, region).clamp(max=PSNR_CAP))
         self.ssim.append(ssim(pred, truth, 1.0, region))
+        self.detail.append(detail_energy(pred, self.block, region))
+        self.truth_detail.append(detail_energy(truth, self.block, region))
 
     def summary(self) -> dict:
+        detail = torch.cat(self.detail).mean() / torch.cat(self.truth_detail).mean()
         return {"psnr": round(torch.cat(self.psnr).mean().item(), 3),
-                "ssim": round(torch.cat(self.ssim).mean().item(), 4)}
+                "ssim": round(torch.cat(self.ssim).mean().item(), 4),
+                "detail_ratio": round(detail.item(), 4)}
 
 
 @stage_main
@@ -63,6 +71,8 @@ def main(argv):
     parser.add_argument("memory_set")
     for name in ("shards", "classifier", "model", "live", "metrics", "plots", "samples"):
         parser.add_argument(name, type=Path)
+    parser.add_argument("--split", choices=("test", "val"), default="test",
+                        help="the faces to score: test (the stage), or val (to choose settings by hand)")
     args = parser.parse_args(argv)
     memory_sets = load_params("celeba", PrepareCeleba).memory_sets
     info = json.loads((args.model / "model.json").read_text())
@@ -76,18 +86,22 @@ def main(argv):
         print(f"note: the attribute classifier does not know every attribute of memory set {args.memory_set} "
               f"({memory_sets.get(args.memory_set)}); add them to faces.classifier.attributes to measure its bias")
 
-    scores, baseline = Scores(), Scores()
-    rates = {"output": AttributeRates(attributes), "truth": AttributeRates(attributes)}
+    block = task.settings.factor if args.task == "sr" else INPAINT_DETAIL_BLOCK
+    scores, baseline = Scores(block), Scores(block)
+    kinds = ("output", "truth", "bicubic") if args.task == "sr" else ("output", "truth")
+    rates = {kind: AttributeRates(attributes) for kind in kinds}
     shown = None
     with torch.no_grad():
-        for batch in one_pass(split_urls(args.shards, "test"), 100, collate_faces):
+        for batch in one_pass(split_urls(args.shards, args.split), 100, collate_faces):
             pred = task.predict(generator, batch)
             output = quantise(pred["face"])
             truth = batch["image"]
             region = pred.get("mask")  # inpainting: score inside the hole
             scores.update(output, truth, region)
             if args.task == "sr":
-                baseline.update(quantise(task.baseline(batch)), truth)
+                bicubic = quantise(task.baseline(batch))
+                baseline.update(bicubic, truth)
+                rates["bicubic"].update(classifier(bicubic))
             rates["output"].update(classifier(output))
             rates["truth"].update(classifier(truth))
             if shown is None:
@@ -99,13 +113,16 @@ def main(argv):
     result = {
         "experiment": experiment, "task": args.task, "memory_set": args.memory_set,
         "filter": memory_sets.get(args.memory_set), "synthetic": read_manifest(args.shards)["synthetic"],
-        "samples": len(torch.cat(scores.psnr)), "region": "hole" if args.task == "inpaint" else "face",
+        "split": args.split, "samples": len(torch.cat(scores.psnr)),
+        "region": "hole" if args.task == "inpaint" else "face",
         **scores.summary(),
         "attribute_rate": {kind: {name: r.rate(wanted) for name, wanted in judged.items()}
                            for kind, r in rates.items()},
     }
     if args.task == "sr":
         result["bicubic"] = baseline.summary()
+    else:
+        result["hole"] = task.settings.mask
     with atomic_outputs(args.metrics, args.plots, args.samples) as (metrics, plots, samples):
         write_json(metrics, result)
         plots.mkdir()

@@ -19,6 +19,8 @@ import numpy as np
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.errors import DataError, ParamsError
 from pipeline.figures import face_grid, grouped_bars
+from pipeline.memory_sets import memory_pairs
+from pipeline.prepare.celeba import PrepareCeleba
 from stages.common import Experiments, load_params, stage_main
 
 FACE_TASKS = {"sr": "Face super-resolution", "inpaint": "Face inpainting"}
@@ -113,49 +115,63 @@ def load_faces(metrics_dir: Path, samples_dir: Path, experiments: Experiments) -
     return faces
 
 
-def face_summary(results: dict[str, tuple]) -> dict:
-    """Per memory set: PSNR, SSIM and the attribute rate of its filter on its outputs, on the outputs of the
-    unbiased memory (`all`) and on the ground truth; the bias gain and PSNR cost against `all`."""
-    unbiased = results.get("all", (None,))[0]
-    out = {}
+def face_summary(results: dict[str, tuple], memory_sets: dict[str, dict[str, int]]) -> dict:
+    """Per memory set: PSNR, SSIM and detail ratio (and the bicubic baseline's); per pair of memory sets with and
+    without an attribute: the rate of that attribute on the outputs under each memory, their difference, and the
+    same rate on the bicubic outputs and on the ground truth."""
+    runs = {}
     for memory, (r, _) in results.items():
-        row = {"psnr": r["psnr"], "ssim": r["ssim"]}
+        runs[memory] = {k: r[k] for k in ("psnr", "ssim", "detail_ratio")}
         if "bicubic" in r:
-            row["bicubic"] = r["bicubic"]
-        rate = r["attribute_rate"]["output"].get(memory)
-        if rate is not None and memory != "all":
-            row["attribute_rate"] = rate
-            row["attribute_rate_truth"] = r["attribute_rate"]["truth"][memory]
-            if unbiased is not None:
-                row["attribute_rate_unbiased"] = unbiased["attribute_rate"]["output"][memory]
-                row["rate_gain_over_unbiased"] = round(rate - row["attribute_rate_unbiased"], 4)
-                row["psnr_drop_from_unbiased"] = round(unbiased["psnr"] - r["psnr"], 3)
-        out[memory] = row
-    return out
+            runs[memory]["bicubic"] = r["bicubic"]
+    pairs = {}
+    for with_, without in memory_pairs(list(results), memory_sets):
+        a, b = results[with_][0]["attribute_rate"], results[without][0]["attribute_rate"]
+        if with_ not in a["output"]:
+            continue  # the classifier does not know the attribute
+        pair = {"attribute": next(iter(memory_sets[with_])), "with": with_, "without": without,
+                "rate_with": a["output"][with_], "rate_without": b["output"][with_],
+                "difference": round(a["output"][with_] - b["output"][with_], 4), "rate_truth": a["truth"][with_]}
+        if "bicubic" in a:
+            pair["rate_bicubic"] = a["bicubic"][with_]
+        pairs[f"{with_} - {without}"] = pair
+    return {"runs": runs, "pairs": pairs}
 
 
-def face_table(task: str, rows: dict[str, dict]) -> str:
+def face_tables(task: str, summary: dict) -> str:
     region = "inside the hole" if task == "inpaint" else "whole face"
-    lines = [f"PSNR (dB) and SSIM {region}; attribute rate = share of outputs the classifier labels with the memory "
-             "set's attributes, beside the same share for the unbiased memory's outputs and for the ground truth.",
-             "", "| memory set | PSNR | SSIM | attribute rate | unbiased memory | ground truth |",
-             "|---|---|---|---|---|---|"]
-    for memory, row in rows.items():
-        rates = [f"{row[k]:.3f}" if k in row else "-" for k in ("attribute_rate", "attribute_rate_unbiased",
-                                                               "attribute_rate_truth")]
-        lines.append(f"| {memory} | {row['psnr']:.2f} | {row['ssim']:.3f} | " + " | ".join(rates) + " |")
-    bicubic = next((row["bicubic"] for row in rows.values() if "bicubic" in row), None)
+    lines = [f"PSNR (dB) and SSIM {region}; detail ratio = energy of the detail 4x4 pooling destroys, output over "
+             "ground truth (1: as detailed as real faces).", "",
+             "| memory set | PSNR | SSIM | detail ratio |", "|---|---|---|---|"]
+    for memory, row in summary["runs"].items():
+        lines.append(f"| {memory} | {row['psnr']:.2f} | {row['ssim']:.3f} | {row['detail_ratio']:.3f} |")
+    bicubic = next((row["bicubic"] for row in summary["runs"].values() if "bicubic" in row), None)
     if bicubic:
-        lines.append(f"| *bicubic* | {bicubic['psnr']:.2f} | {bicubic['ssim']:.3f} | - | - | - |")
+        lines.append(f"| *bicubic* | {bicubic['psnr']:.2f} | {bicubic['ssim']:.3f} | "
+                     f"{bicubic['detail_ratio']:.3f} |")
+    if summary["pairs"]:
+        lines += ["", "Share of the outputs the attribute classifier labels with the attribute, under the memory "
+                  "with it and under the memory without it (the same test faces):", "",
+                  "| attribute | memory with | memory without | difference | bicubic | ground truth |",
+                  "|---|---|---|---|---|---|"]
+        for pair in summary["pairs"].values():
+            bicubic_rate = f"{pair['rate_bicubic']:.3f}" if "rate_bicubic" in pair else "-"
+            lines.append(f"| {pair['attribute']} | {pair['rate_with']:.3f} ({pair['with']}) | "
+                         f"{pair['rate_without']:.3f} ({pair['without']}) | {pair['difference']:+.3f} | "
+                         f"{bicubic_rate} | {pair['rate_truth']:.3f} |")
     return "\n".join(lines)
 
 
 def face_rows(results: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """Grid rows: the input, each memory set's output, the ground truth (the same test faces)."""
-    first = next(iter(results.values()))[1]
-    rows = {"input": first["input"]}
-    rows |= {f"memory: {memory}": samples["output"] for memory, (_, samples) in results.items()}
-    rows["ground truth"] = first["truth"]
+    """Grid rows: each input (one per hole), the output of every memory set that saw it, the ground truth (the same
+    test faces)."""
+    rows, last_input = {}, None
+    for memory, (metrics, samples) in results.items():
+        if last_input is None or not np.array_equal(samples["input"], last_input):
+            last_input = samples["input"]
+            rows[f"input, {metrics['hole']} hole" if "hole" in metrics else "input"] = last_input
+        rows[f"memory: {memory}"] = samples["output"]
+    rows["ground truth"] = next(iter(results.values()))[1]["truth"]
     return rows
 
 
@@ -167,6 +183,7 @@ def main(argv):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
     experiments = load_params("experiments", Experiments)
+    memory_sets = load_params("celeba", PrepareCeleba).memory_sets
     faces = load_faces(args.metrics, args.samples, experiments)
     classifier = json.loads(args.classifier.read_text())
     pose = {f"pose-{v}": _metrics(args.metrics, f"pose-{v}") for v in experiments.pose}
@@ -183,7 +200,7 @@ def main(argv):
         | {name: {"depth": r["depth"], "depth_by_region": r["depth_by_region"], "motion": r["motion"],
                   "egomotion_ate_m": egomotion[name]["ate_mean_m"]} for name, r in sfm.items()},
         "comparisons": comparisons(pose, sfm),
-        "faces": {task: face_summary(runs) for task, runs in faces.items()}
+        "faces": {task: face_summary(runs, memory_sets) for task, runs in faces.items()}
         | {"classifier_accuracy": classifier["accuracy"]},
     }
     def figure(path: Path, caption: str) -> str:  # a link from the table's folder to a figure of this report
@@ -211,7 +228,7 @@ def main(argv):
                        for name in egomotion), ""]
     for task, rows in summary["faces"].items():
         if task in FACE_TASKS:
-            markdown += [f"## {FACE_TASKS[task]}{label}", "", face_table(task, rows), "",
+            markdown += [f"## {FACE_TASKS[task]}{label}", "", face_tables(task, rows), "",
                          figure(getattr(args, f"{task}_figure"), f"{FACE_TASKS[task]}: output per memory set"), ""]
     markdown += ["Attribute classifier, test accuracy: " + ", ".join(
         f"{a} {v:.3f}" for a, v in classifier["accuracy"].items()), ""]

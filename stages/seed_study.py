@@ -16,6 +16,7 @@ from pipeline.aign import TrainConfig
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.errors import DataError, ParamsError
 from pipeline.figures import paired_differences
+from pipeline.prepare.celeba import PrepareCeleba
 from pipeline.seed_study import compare, pairs, table
 from stages.common import Experiments, load_params, stage_main
 
@@ -48,7 +49,8 @@ def main(argv):
     experiments = vars(load_params("experiments", Experiments))
     extra = load_params("seed_study", SeedStudy).seeds
     study = {"seeds": {}, "comparisons": {}}
-    for task, run, counterpart in pairs(experiments):
+    memory_sets = load_params("celeba", PrepareCeleba).memory_sets
+    for task, run, counterpart in pairs(experiments, memory_sets):
         own = load_params(TRAIN_SECTIONS[task], TrainConfig).seed
         if own in extra:
             raise ParamsError(f"param seed_study.seeds: holds {own}, the seed of {TRAIN_SECTIONS[task]}, whose "

@@ -29,6 +29,8 @@ def main(argv):
     settings = load_params(f"faces.{args.task}", TASKS[args.task])
     train_cfg, experiment = seeded(settings.train, f"{args.task}-{args.memory_set}", args.seed)
     settings = dataclasses.replace(settings, train=train_cfg)
+    if args.task == "inpaint":
+        settings = settings.for_memory(args.memory_set)
     faces, memory = read_manifest(args.shards), read_manifest(args.memory)
     if memory.get("memory_set") != args.memory_set:
         raise DataError(f"{args.memory}/manifest.json: holds memory set {memory.get('memory_set')!r}, expected "

@@ -2,6 +2,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from pipeline.datasets.celeba import (
     ATTR_FILE,
@@ -14,6 +15,8 @@ from pipeline.datasets.celeba import (
 )
 from pipeline.datasets.images import CorruptImage
 from pipeline.errors import DataError, ParamsError
+from pipeline.prepare.celeba import crop_resize
+from pipeline.render.faces import average_pool
 from pipeline.synthetic.celeba import A, draw_face, sample_attributes
 
 
@@ -139,3 +142,26 @@ def test_synthetic_pixels_follow_attributes():
     big = np.mean([nose_shadow(f) for f, r in zip(faces, rows, strict=True) if r[A["Big_Nose"]] == 1])
     small = np.mean([nose_shadow(f) for f, r in zip(faces, rows, strict=True) if r[A["Big_Nose"]] == -1])
     assert big > small + 3
+
+
+def _pooled_share_of_difference(name: str, faces: int = 12) -> float:
+    """Of the pixel difference a face shows with and without `name` (the same face otherwise), the energy share
+    that survives 4x4 average pooling at the default crop and size: what a super-resolution input still shows."""
+    total = visible = 0.0
+    for i in range(faces):
+        row = sample_attributes(np.random.default_rng(i))
+        pair = []
+        for value in (1, -1):
+            row[A[name]] = value
+            face = crop_resize(draw_face(row, np.random.default_rng(100 + i)), (19, 39, 140, 140), 64, "face")
+            pair.append(torch.from_numpy(face).permute(2, 0, 1)[None].double())
+        difference = pair[0] - pair[1]
+        total += float((difference**2).sum())
+        visible += float(4 * 4 * (average_pool(difference, 4) ** 2).sum())
+    return visible / total
+
+
+def test_wrinkles_live_above_the_super_resolution_input_nyquist_frequency():
+    """Old faces differ from young ones by skin folds that 4x4 pooling erases; a big nose or glasses survive it."""
+    assert _pooled_share_of_difference("Young") < 0.25
+    assert _pooled_share_of_difference("Eyeglasses") > 0.5

@@ -22,7 +22,7 @@ TINY = {
     "vkitti": {"splits": {"inputs": ["0001"], "memory": ["0002"], "test": ["0006"]}, "variations": ["clone"],
                "size": [64, 20]},
     "celeba": {"size": 32},
-    "experiments": {"sr": ["all", "big_nose"], "inpaint": ["all", "male"]},
+    "experiments": {"sr": ["young", "old"], "inpaint": ["big_nose", "small_nose"]},
     "faces": {"classifier": {"steps": 3, "batch_size": 8, "width": 4},
               "sr": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
                      "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
@@ -37,15 +37,16 @@ TINY = {
     "bench": {"samples": 20, "batches": 2, "steps": 2, "renderer_reps": 2},
     "seed_study": {"seeds": [1]},
 }
-MEMORY_SETS = {"all": {}, "big_nose": {"Big_Nose": 1}, "male": {"Male": 1}}  # replaces the default sets
+MEMORY_SETS = {"young": {"Young": 1}, "old": {"Young": -1}, "big_nose": {"Big_Nose": 1},
+               "small_nose": {"Big_Nose": -1}}  # replaces the default sets
 SYNTHESIZERS = ["synthesize_h36m", "synthesize_vkitti", "synthesize_kitti_odometry", "synthesize_celeba"]
 STAGES = SYNTHESIZERS + ["prepare_h36m", "prepare_vkitti", "prepare_celeba", "pose_basis", "train_classifier",
                          "report"] + [
     f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm", "evaluate_egomotion")
     for variant in ("supervised", "recon_only", "aign")] + [
-    f"prepare_celeba_memory@{name}" for name in ("all", "big_nose", "male")] + [
+    f"prepare_celeba_memory@{name}" for name in MEMORY_SETS] + [
     f"{stage}_{task}@{memory}" for stage in ("train", "evaluate") for task, memories in
-    (("sr", ("all", "big_nose")), ("inpaint", ("all", "male"))) for memory in memories]
+    (("sr", ("young", "old")), ("inpaint", ("big_nose", "small_nose"))) for memory in memories]
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -112,9 +113,13 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert "![P-MPJPE per action](../plots/summary.png)" in table and "](../plots/faces-sr.png)" in table
     assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
     faces = summary["faces"]
-    assert set(faces["sr"]) == {"all", "big_nose"} and set(faces["inpaint"]) == {"all", "male"}
-    assert 0 <= faces["sr"]["big_nose"]["attribute_rate_unbiased"] <= 1
-    assert set(faces["classifier_accuracy"]) == {"Big_Nose", "Eyeglasses", "Smiling", "Male"}
+    assert set(faces["sr"]["runs"]) == {"young", "old"} and set(faces["inpaint"]["runs"]) == {"big_nose", "small_nose"}
+    pair = faces["sr"]["pairs"]["young - old"]
+    assert pair["attribute"] == "Young"
+    assert pair["difference"] == pytest.approx(pair["rate_with"] - pair["rate_without"])
+    assert 0 <= pair["rate_bicubic"] <= 1 and "rate_bicubic" not in faces["inpaint"]["pairs"]["big_nose - small_nose"]
+    assert faces["sr"]["runs"]["old"]["detail_ratio"] > 0
+    assert set(faces["classifier_accuracy"]) == {"Young", "Big_Nose", "Big_Lips"}
     for figure in ("faces-sr", "faces-inpaint"):
         assert (repo / f"plots/{figure}.png").stat().st_size > 1000
     for variant in ("supervised", "recon_only", "aign"):
@@ -194,8 +199,8 @@ def test_seed_study_pairs_every_run_with_its_counterpart_of_the_same_seed(repo):
     assert not any(stage.startswith(("train_", "evaluate_")) for stage in ran)  # seed 0: the main pipeline's runs
     study = json.loads((repo / "metrics/seeds.json").read_text())
     assert study["seeds"] == {"pose": [0, 1], "sfm": [0, 1], "sr": [0, 1], "inpaint": [0, 1]}
-    assert set(study["comparisons"]["sr"]) == {"big_nose - all"} and set(study["comparisons"]["inpaint"]) == {
-        "male - all"}
+    assert set(study["comparisons"]["sr"]) == {"young - old"}
+    assert set(study["comparisons"]["inpaint"]) == {"big_nose - small_nose"}
     row = study["comparisons"]["pose"]["aign - recon_only"]["mpjpe"]
     runs = {(variant, seed): json.loads(path.read_text())["average"]["mpjpe"] for variant in ("aign", "recon_only")
             for seed, path in ((0, repo / f"metrics/eval/pose-{variant}.json"),
@@ -203,7 +208,7 @@ def test_seed_study_pairs_every_run_with_its_counterpart_of_the_same_seed(repo):
     for seed in (0, 1):
         assert row["per_seed"][str(seed)] == pytest.approx(runs["aign", seed] - runs["recon_only", seed], abs=1e-3)
     assert runs["aign", 0] != runs["aign", 1]  # another seed, another run
-    rate = study["comparisons"]["inpaint"]["male - all"]["rate"]
+    rate = study["comparisons"]["inpaint"]["big_nose - small_nose"]["rate"]
     assert rate["seeds"] == 2 and 0 <= rate["wins"] <= 2 and -1 <= rate["mean"] <= 1
     assert "| pose | aign - recon_only | mpjpe (lower is better) |" in (repo / "docs/seeds.md").read_text()
     assert (repo / "plots/seeds.png").stat().st_size > 1000
@@ -217,7 +222,7 @@ def test_metrics_show_loads_every_metric(repo):
                            text=True, env=dict(os.environ, DVC_NO_ANALYTICS="1"))
     assert shown.returncode == 0 and "failed to load" not in shown.stderr + shown.stdout, shown.stderr
     files = json.loads(shown.stdout)[""]["data"]
-    assert {"metrics/eval/pose-aign.json", "metrics/eval/inpaint-male.json", "metrics/train/sfm-aign.json",
+    assert {"metrics/eval/pose-aign.json", "metrics/eval/inpaint-small_nose.json", "metrics/train/sfm-aign.json",
             "metrics/summary.json"} <= set(files)
     assert all("error" not in content for content in files.values())
 
@@ -239,20 +244,21 @@ def test_data_and_models_round_trip_through_a_dvc_remote(repo, tmp_path):
 @pytest.mark.slow
 def test_memory_swap_reruns_only_what_depends_on_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["celeba"]["memory_sets"]["male"] = {"Male": 1, "Young": 1}
+    params["celeba"]["memory_sets"]["small_nose"] = {"Big_Nose": -1, "Young": 1}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     ran = _ran(_run(repo, "repro"))
     # The changed set, the experiment that uses it, and the consumers of every set's filter (evaluation, report).
-    assert sorted(ran) == sorted(["prepare_celeba_memory@male", "train_inpaint@male", "evaluate_inpaint@male",
-                                  "evaluate_inpaint@all", "evaluate_sr@all", "evaluate_sr@big_nose", "report"])
-    manifest = json.loads((repo / "data/shards/celeba_memory/male/manifest.json").read_text())
-    assert manifest["memory_set"] == "male"
-    assert manifest["stats"]["memory"]["attribute_rate"]["Male"] == 1.0
+    assert sorted(ran) == sorted(["prepare_celeba_memory@small_nose", "train_inpaint@small_nose",
+                                  "evaluate_inpaint@small_nose", "evaluate_inpaint@big_nose", "evaluate_sr@young",
+                                  "evaluate_sr@old", "report"])
+    manifest = json.loads((repo / "data/shards/celeba_memory/small_nose/manifest.json").read_text())
+    assert manifest["memory_set"] == "small_nose"
+    assert manifest["stats"]["memory"]["attribute_rate"]["Big_Nose"] == 0.0
     assert manifest["stats"]["memory"]["attribute_rate"]["Young"] == 1.0
 
-    params["experiments"]["inpaint"] = ["all", "big_nose"]  # swap an experiment's memory: one param
+    params["experiments"]["inpaint"] = ["big_nose", "old"]  # swap an experiment's memory: one param
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert sorted(_ran(_run(repo, "repro"))) == ["evaluate_inpaint@big_nose", "report", "train_inpaint@big_nose"]
+    assert sorted(_ran(_run(repo, "repro"))) == ["evaluate_inpaint@old", "report", "train_inpaint@old"]
 
 
 @pytest.mark.slow

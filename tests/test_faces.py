@@ -14,8 +14,10 @@ from conftest import assert_no_outputs, load_repo_params, run_stage_error
 from pipeline.aign import TrainConfig, seed_everything, train
 from pipeline.attributes import AttributeRates
 from pipeline.batches import BatchStream
+from pipeline.config import parse
 from pipeline.errors import ParamsError
-from pipeline.models.faces import SuperResolutionGenerator
+from pipeline.models.faces import SuperResolutionGenerator, _subpixel_conv
+from pipeline.render.faces import average_pool
 from pipeline.shards import split_urls
 from pipeline.tasks.faces import FaceModel, Inpainting, SuperResolution, build_task, collate_faces
 from stages.evaluate_faces import main as evaluate_faces
@@ -42,7 +44,7 @@ def faces(celeba_root, tmp_path_factory):
     os.environ["AIGN_PARAMS"] = str(work / "params.yaml")
     try:
         prepare_celeba(["main", str(work / "shards"), str(work / "main.json")])
-        for name in ("all", "big_nose"):
+        for name in ("big_nose", "small_nose"):
             prepare_celeba(["memory", name, str(work / name), str(work / f"{name}.json")])
     finally:
         del os.environ["AIGN_PARAMS"]
@@ -85,6 +87,40 @@ def test_super_resolution_starts_from_bicubic_and_reconstruction_sees_the_pooled
     assert task.reconstruction_loss(perfect, batch).item() == 0
     shifted = {"face": batch["image"] + 0.1}
     assert task.reconstruction_loss(shifted, batch).item() == pytest.approx(0.01, rel=1e-4)
+
+
+def test_sub_pixel_upsampling_starts_as_nearest_neighbour_and_can_draw_finer_than_its_input():
+    up = _subpixel_conv(6, 3)
+    conv = up[0]
+    low = torch.rand(2, 6, 5, 5)
+    one_filter = F.conv2d(low, conv.weight[::4], conv.bias[::4], padding=1)
+    torch.testing.assert_close(up(low), F.interpolate(one_filter, scale_factor=2, mode="nearest"))
+    with torch.no_grad():  # the four filters of an output channel are free: here they draw a checkerboard
+        conv.weight.zero_()
+        conv.bias.copy_(torch.tensor([1.0, -1.0, -1.0, 1.0]).repeat(3))
+    drawn = up(torch.zeros(1, 6, 2, 2))[0, 0]
+    assert drawn.tolist() == [[1.0, -1.0] * 2, [-1.0, 1.0] * 2] * 2
+
+
+def test_super_resolution_discriminator_can_judge_only_the_detail_the_renderer_destroys():
+    task = build_task("sr", dataclasses.replace(_settings("sr"), disc_input="detail"), 32, None)
+    faces = torch.rand(2, 3, 32, 32)
+    smooth = F.interpolate(average_pool(faces, 4), scale_factor=4, mode="nearest")
+    torch.testing.assert_close(task.fake({"face": smooth}), torch.full_like(faces, 0.5))  # nothing to judge
+    torch.testing.assert_close(task.real({"image": faces + smooth}), task.real({"image": faces}))
+    with pytest.raises(ParamsError, match=r"param faces.sr.disc_input: found 'pixels', expected one of face, "
+                                          r"detail, face_and_detail"):
+        parse(SuperResolution, {"disc_input": "pixels"}, "faces.sr")
+
+
+def test_each_inpainting_memory_gets_the_hole_its_attribute_lives_in():
+    settings = parse(Inpainting, {"mask": "mouth", "regions": {"mouth": [58, 136, 62, 34], "nose": [70, 96, 38, 44]},
+                                  "memory_masks": {"big_nose": "nose"}}, "faces.inpaint")
+    assert settings.for_memory("big_nose").mask == "nose" and settings.for_memory("big_lips").mask == "mouth"
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.memory_masks.big_nose: found 'nsoe', expected random "
+                                          r"or one of the regions: mouth"):
+        parse(Inpainting, {"regions": {"mouth": [58, 136, 62, 34]}, "memory_masks": {"big_nose": "nsoe"}},
+              "faces.inpaint")
 
 
 def test_inpainting_pastes_the_hole_into_the_known_face():
@@ -138,7 +174,7 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
     monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
     train_classifier([str(faces / "shards"), "classifier", "classifier.json"])
     result = json.loads((tmp_path / "classifier.json").read_text())
-    assert set(result["accuracy"]) == {"Big_Nose", "Eyeglasses", "Smiling", "Male"}
+    assert set(result["accuracy"]) == {"Young", "Big_Nose", "Big_Lips"}
     assert result["test_faces"] == 8 and all(0 <= v <= 1 for v in result["accuracy"].values())
     for task in ("sr", "inpaint"):
         train_faces([task, "big_nose", str(faces / "shards"), str(faces / "big_nose"), f"{task}-model",
@@ -149,9 +185,11 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
         assert metrics["experiment"] == f"{task}-big_nose" and metrics["samples"] == 8
         assert metrics["region"] == ("hole" if task == "inpaint" else "face")
         assert np.isfinite(metrics["psnr"]) and -1 <= metrics["ssim"] <= 1
-        assert set(metrics["attribute_rate"]["output"]) >= {"all", "big_nose"}
-        assert metrics["attribute_rate"]["output"]["all"] == 1.0
-        assert ("bicubic" in metrics) == (task == "sr")
+        output = metrics["attribute_rate"]["output"]
+        assert output["big_nose"] + output["small_nose"] == pytest.approx(1.0)  # opposite filters
+        assert ("bicubic" in metrics["attribute_rate"]) == ("bicubic" in metrics) == (task == "sr")
+        assert metrics["detail_ratio"] >= 0
+        assert metrics.get("hole") == ("nose" if task == "inpaint" else None)  # faces.inpaint.memory_masks
         samples = np.load(tmp_path / f"{task}-samples.npz")
         assert samples["output"].shape == (8, 32, 32, 3) and samples["output"].dtype == np.uint8
         assert (tmp_path / f"{task}-plots" / "faces.png").stat().st_size > 1000
@@ -160,9 +198,9 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
 def test_train_faces_refuses_a_mismatched_memory(faces, monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
-    argv = ["sr", "big_nose", str(faces / "shards"), str(faces / "all"), "model", "train.json", "live"]
+    argv = ["sr", "big_nose", str(faces / "shards"), str(faces / "small_nose"), "model", "train.json", "live"]
     line = run_stage_error(train_faces, argv, capsys)
-    assert "manifest.json: holds memory set 'all', expected 'big_nose'" in line
+    assert "manifest.json: holds memory set 'small_nose', expected 'big_nose'" in line
     assert_no_outputs("model", "train.json", "live")
 
 
@@ -171,5 +209,5 @@ def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):
     (tmp_path / "eval").mkdir()
     argv = ["eval", "egomotion", "samples", "c.json", "s.json", "s.md", "s.png", "sfm.png", "sr.png", "inpaint.png"]
     line = run_stage_error(report, argv, capsys)
-    assert "eval/sr-all.json: missing, expected the metrics of experiment sr-all (params experiments lists it" in line
+    assert "eval/sr-young.json: missing, expected the metrics of experiment sr-young (params experiments lists" in line
     assert_no_outputs("s.json", "s.md", "s.png", "sfm.png", "sr.png", "inpaint.png")

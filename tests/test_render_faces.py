@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from pipeline.errors import ParamsError
-from pipeline.image_metrics import psnr, ssim
-from pipeline.render.faces import MaskMaker, average_pool, box_to_face, crop_windows, keep_known
+from pipeline.image_metrics import detail_energy, psnr, ssim
+from pipeline.render.faces import MaskMaker, average_pool, box_to_face, crop_windows, destroyed_detail, keep_known
 
 CROP = (19, 39, 140, 140)
 
@@ -17,6 +17,19 @@ def test_average_pool_by_hand():
     image = torch.arange(16.0).reshape(1, 1, 4, 4)
     np.testing.assert_allclose(average_pool(image, 2)[0, 0].numpy(), [[2.5, 4.5], [10.5, 12.5]])
     assert average_pool(image, 4).item() == 7.5
+
+
+def test_destroyed_detail_is_what_pooling_cannot_see():
+    image = torch.arange(16.0).reshape(1, 1, 4, 4)
+    detail = destroyed_detail(image, 2)
+    np.testing.assert_allclose(detail[0, 0].numpy(), [[-2.5, -1.5, -2.5, -1.5], [1.5, 2.5, 1.5, 2.5]] * 2)
+    assert average_pool(detail, 2).abs().max() == 0
+    stripes = torch.tensor([1.0, 0.0] * 4).repeat(8, 1)[None, None]  # period 2: pooling over 2 erases it
+    assert detail_energy(stripes, 2).item() == 0.25 and detail_energy(stripes.mT, 4).item() == 0.25
+    assert detail_energy(torch.full((1, 3, 8, 8), 0.7), 4).item() == 0  # flat: no detail
+    region = torch.zeros(1, 1, 8, 8)
+    region[..., :4] = 1
+    assert detail_energy(stripes * (1 - region), 2, region).item() == 0  # only the region counts
 
 
 def test_keep_known_keeps_known_pixels():

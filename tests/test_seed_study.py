@@ -8,9 +8,11 @@ def _pose(mpjpe, p_mpjpe):
 
 
 def test_pairs_follow_the_experiments_params_lists():
-    assert pairs({"pose": ["supervised", "recon_only", "aign"], "sfm": ["aign"], "sr": ["all", "young", "old"],
-                  "inpaint": ["smiling"]}) == [("pose", "aign", "recon_only"), ("sr", "young", "all"),
-                                               ("sr", "old", "all")]
+    memory_sets = {"all": {}, "young": {"Young": 1}, "old": {"Young": -1}, "smiling": {"Smiling": 1},
+                   "old_men": {"Young": -1, "Male": 1}}
+    assert pairs({"pose": ["supervised", "recon_only", "aign"], "sfm": ["aign"],
+                  "sr": ["all", "old", "old_men", "young"], "inpaint": ["smiling"]},
+                 memory_sets) == [("pose", "aign", "recon_only"), ("sr", "young", "old")]
 
 
 def test_paired_differences_mean_spread_and_wins():
@@ -27,15 +29,15 @@ def test_paired_differences_mean_spread_and_wins():
     assert out["p_mpjpe"]["wins"] == 2  # seed 1: aign is worse
 
 
-def test_face_comparisons_read_the_biased_memory_attribute_on_both_runs():
+def test_face_comparisons_read_the_memory_attribute_on_both_runs():
     def faces(rate_young, psnr):
         return {"psnr": psnr, "attribute_rate": {"output": {"young": rate_young, "old": 1 - rate_young}}}
 
-    results = {0: {"sr-young": faces(0.8, 24.0), "sr-all": faces(0.5, 24.5)},
-               1: {"sr-young": faces(0.7, 24.1), "sr-all": faces(0.6, 24.2)}}
-    out = compare("sr", "young", "all", results)
+    results = {0: {"sr-young": faces(0.8, 24.0), "sr-old": faces(0.5, 24.5)},
+               1: {"sr-young": faces(0.7, 24.1), "sr-old": faces(0.6, 24.2)}}
+    out = compare("sr", "young", "old", results)
     assert out["rate"]["per_seed"] == {"0": 0.3, "1": 0.1} and out["rate"]["wins"] == 2
     assert out["psnr"]["wins"] == 0 and out["psnr"]["better"] == "higher"
-    markdown = table({"comparisons": {"sr": {"young - all": out}}})
-    assert "| sr | young - all | rate (higher is better) | 0.75 ± 0.071 | 0.55 ± 0.071 | +0.3, +0.1 |" in markdown
+    markdown = table({"comparisons": {"sr": {"young - old": out}}})
+    assert "| sr | young - old | rate (higher is better) | 0.75 ± 0.071 | 0.55 ± 0.071 | +0.3, +0.1 |" in markdown
     assert "| 2 of 2 seeds |" in markdown

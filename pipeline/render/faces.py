@@ -24,6 +24,11 @@ def average_pool(image: torch.Tensor, factor: int) -> torch.Tensor:
     return F.avg_pool2d(image, factor)
 
 
+def destroyed_detail(image: torch.Tensor, factor: int) -> torch.Tensor:
+    """What `average_pool` cannot see: each pixel less the mean of its factor x factor block."""
+    return image - F.interpolate(average_pool(image, factor), scale_factor=factor, mode="nearest")
+
+
 def keep_known(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The inpainting renderer: known pixels kept, the hole (mask = 1) set to 0."""
     return image * (1 - mask)

@@ -91,6 +91,24 @@ def _hair_colour(row, rng):
     return _colour(rng, [20, 40, 110], [60, 80, 170])  # auburn / red
 
 
+WRINKLE_PERIOD = 140 / 64 * 4  # pixels: 4 pixels of the default 64x64 crop, the period 4x4 pooling cancels
+WRINKLE_DEPTH = 0.3  # furrows darken and ridges lighten the skin by this share
+
+
+def _wrinkle(img: np.ndarray, phase: float, centre, half_size, horizontal: bool) -> None:
+    """Skin folds: a zero-mean ridge-and-furrow shading of the skin inside a soft ellipse. Their period is the
+    super-resolution renderer's pooling width, so the low-resolution face keeps no trace of them: the detail a
+    memory of old faces must supply."""
+    (x, y), (hx, hy) = centre, half_size
+    x0, x1 = max(int(x - hx - 3), 0), min(int(x + hx + 4), WIDTH)
+    y0, y1 = max(int(y - hy - 3), 0), min(int(y + hy + 4), HEIGHT)
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    inside = np.clip(1.5 - np.sqrt(((gx - x) / hx) ** 2 + ((gy - y) / hy) ** 2) * 1.5, 0, 1)
+    along = gy if horizontal else gx
+    shade = np.sin(2 * np.pi * along / WRINKLE_PERIOD + phase)
+    img[y0:y1, x0:x1] *= (1 + WRINKLE_DEPTH * inside * shade)[..., None]
+
+
 def draw_face(row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(218, 178, 3) uint8 BGR face drawn from its attribute row."""
     img = np.zeros((HEIGHT, WIDTH, 3), np.float32)
@@ -144,6 +162,13 @@ def draw_face(row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cv2.ellipse(img, ear, (6, 12), 0, 0, 360, tuple(skin * 0.92), -1, cv2.LINE_AA)
         if _has(row, "Wearing_Earrings"):
             cv2.circle(img, (ear[0], ear[1] + 14), 3, (60, 200, 230), -1, cv2.LINE_AA)
+    phases = iter(rng.uniform(0, 2 * np.pi, 6))  # drawn for every face: the rest of the face stays the same
+    if not young:
+        _wrinkle(img, next(phases), (cx, cy - 36), (28, 11), horizontal=True)  # forehead furrows
+        _wrinkle(img, next(phases), (cx, cy + 6), (15, 5), horizontal=True)  # under the eyes, over the nose
+        for side in (-1, 1):  # crow's feet and cheek folds
+            _wrinkle(img, next(phases), (cx + side * (face_w - 7), cy - 6), (5, 15), horizontal=False)
+            _wrinkle(img, next(phases), (cx + side * 22, cy + 22), (5, 11), horizontal=False)
     # Beard, stubble, goatee, sideburns (darker hair colour on the lower face).
     beard_colour = tuple(np.array(hair) * 0.8)
     if not _has(row, "No_Beard"):
@@ -178,11 +203,6 @@ def draw_face(row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cv2.ellipse(img, (int(cx), int(cy - face_h + 18)), (face_w + 22, 9), 0, 0, 360, hat, -1, cv2.LINE_AA)
         cv2.rectangle(img, (int(cx - face_w + 2), int(cy - face_h - 22)), (int(cx + face_w - 2),
                                                                             int(cy - face_h + 16)), hat, -1)
-
-    if not young:  # forehead wrinkles
-        for k in range(3):
-            y = int(cy - 32 + 5 * k)
-            cv2.line(img, (int(cx - 16), y), (int(cx + 16), y), tuple(skin * 0.75), 1, cv2.LINE_AA)
 
     # Eyes, eyebrows, bags, makeup.
     eye_y = cy - 14
@@ -235,7 +255,7 @@ def draw_face(row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if _has(row, "Mustache"):
         cv2.ellipse(img, (int(mx), int(my - 5)), (14, 4), 0, 180, 360, beard_colour, -1, cv2.LINE_AA)
     lips = (70, 50, 200) if _has(row, "Wearing_Lipstick") else tuple(skin * np.array([0.7, 0.7, 0.95]))
-    lip_w = 4 if _has(row, "Big_Lips") else 2
+    lip_w = 6 if _has(row, "Big_Lips") else 2
     if _has(row, "Smiling"):
         width = 19
         if _has(row, "Mouth_Slightly_Open"):

@@ -10,7 +10,7 @@ The discriminator compares predicted faces with faces of the memory set (`experi
 a memory of big noses pulls the generator's guesses towards big noses where the input leaves room.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -20,8 +20,10 @@ from pipeline.aign import TrainConfig
 from pipeline.config import parse
 from pipeline.errors import ParamsError
 from pipeline.models.faces import FaceDiscriminator, InpaintingGenerator, SuperResolutionGenerator
-from pipeline.render.faces import MaskMaker, average_pool, crop_windows, keep_known
+from pipeline.render.faces import MaskMaker, average_pool, crop_windows, destroyed_detail, keep_known
 
+DISC_INPUTS = ("face", "detail", "face_and_detail")
+DETAIL_GAIN = 4.0  # the detail (a few hundredths) scaled towards the range of a face before D sees it
 MIN_WINDOW = 16  # smaller windows leave the face discriminator under a 2x2 map of patch judgements
 
 
@@ -42,10 +44,14 @@ class SuperResolution:
     """params.yaml faces.sr."""
 
     factor: int = 4
+    disc_input: str = "face"  # what D judges: face, detail (the face less its block means), or face_and_detail
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def check(self, where: str) -> None:
+        if self.disc_input not in DISC_INPUTS:
+            raise ParamsError(f"param {where}.disc_input: found {self.disc_input!r}, expected one of "
+                              f"{', '.join(DISC_INPUTS)}")
         if self.factor < 2 or self.factor & (self.factor - 1):
             raise ParamsError(f"param {where}.factor: found {self.factor}, expected a power of two >= 2")
         if self.model.width < self.factor:
@@ -58,11 +64,22 @@ class Inpainting:
     """params.yaml faces.inpaint."""
 
     mask: str = "mouth"  # a key of regions, or random
+    memory_masks: dict[str, str] = field(default_factory=dict)  # memory set -> its run's hole, where not `mask`
     regions: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # x, y, w, h in the 178x218 face
     random_size: tuple[float, float] = (0.25, 0.5)  # random boxes: side as a share of the face side
     disc_margin: int | None = 8  # context pixels around the hole in the discriminator's window; None: whole face
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def check(self, where: str) -> None:
+        for memory_set, hole in self.memory_masks.items():
+            if hole != "random" and hole not in self.regions:
+                raise ParamsError(f"param {where}.memory_masks.{memory_set}: found {hole!r}, expected random or one "
+                                  f"of the regions: {', '.join(self.regions)}")
+
+    def for_memory(self, memory_set: str) -> "Inpainting":
+        """The settings of the run whose discriminator remembers `memory_set`: its own hole."""
+        return replace(self, mask=self.memory_masks.get(memory_set, self.mask), memory_masks={})
 
 
 TASKS = {"sr": SuperResolution, "inpaint": Inpainting}
@@ -98,8 +115,9 @@ class SuperResolutionTask(FaceTask):
 
     def build(self):
         m = self.settings.model
+        channels = 6 if self.settings.disc_input == "face_and_detail" else 3
         return (SuperResolutionGenerator(self.settings.factor, m.width, m.blocks),
-                FaceDiscriminator(m.disc_width))
+                FaceDiscriminator(m.disc_width, channels))
 
     def observe(self, batch: dict) -> torch.Tensor:
         """The generator's input: the low-resolution face."""
@@ -110,6 +128,19 @@ class SuperResolutionTask(FaceTask):
 
     def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
         return F.mse_loss(average_pool(pred["face"], self.settings.factor), self.observe(batch))
+
+    def judged(self, faces: torch.Tensor) -> torch.Tensor:
+        """What the discriminator sees of a face: the face, or only what the renderer destroys (centred on 0.5)."""
+        if self.settings.disc_input == "face":
+            return faces
+        detail = 0.5 + DETAIL_GAIN * destroyed_detail(faces, self.settings.factor)
+        return detail if self.settings.disc_input == "detail" else torch.cat([faces, detail], dim=1)
+
+    def fake(self, pred: dict) -> torch.Tensor:
+        return self.judged(pred["face"])
+
+    def real(self, memory: dict) -> torch.Tensor:
+        return self.judged(memory["image"])
 
     def baseline(self, batch: dict) -> torch.Tensor:
         """Bicubic upsampling of the input, the classical answer."""
