@@ -12,7 +12,8 @@ from pipeline.parallel import data_workers
 from pipeline.progress import StageProgress
 from pipeline.synthetic.celeba import SynthCeleba, write_celeba
 from pipeline.synthetic.h36m import SynthH36m, write_h36m
-from pipeline.synthetic.vkitti import SynthKittiOdometry, SynthVkitti, write_kitti_odometry_root, write_vkitti
+from pipeline.synthetic.kitti_odometry import SynthKittiOdometry, write_kitti_odometry_root
+from pipeline.synthetic.vkitti import SynthVkitti, write_vkitti
 from stages.common import load_params, stage_main
 
 PARALLEL = {"vkitti", "kitti_odometry"}  # writers whose work items are independent: they take `workers`

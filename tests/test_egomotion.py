@@ -19,7 +19,7 @@ SIZE = (48, 16)
 @pytest.fixture(scope="module")
 def odometry_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("odometry") / "kitti"
-    from pipeline.synthetic.vkitti import write_kitti_odometry_root
+    from pipeline.synthetic.kitti_odometry import write_kitti_odometry_root
 
     write_kitti_odometry_root(root, seed=4, sequences=["09", "10"], frames=8, size=(96, 32))
     return root

@@ -5,7 +5,9 @@ from pipeline.datasets.kitti_odometry import odometry_sequence
 from pipeline.errors import DataError
 from pipeline.geometry import invert_rigid
 from pipeline.metrics import ate
-from pipeline.synthetic.vkitti import build_world, camera_pose, synthetic_intrinsics, write_kitti_odometry
+from pipeline.synthetic.kitti_odometry import write_kitti_odometry
+from pipeline.synthetic.street_render import synthetic_intrinsics
+from pipeline.synthetic.street_world import build_world, camera_pose
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pipeline.batches import BatchStream
 from pipeline.errors import DataError
 from pipeline.shards import (
     ShardSet,
-    _tar_members,
     decode_field,
     encode_field,
     iterate_split,
@@ -18,6 +17,7 @@ from pipeline.shards import (
     sha256_file,
     split_urls,
 )
+from pipeline.shards.reader import _tar_members
 
 
 def _samples(n):

@@ -6,7 +6,8 @@ from conftest import TINY_VKITTI_SIZE
 from pipeline.datasets.vkitti import VKITTI1_INTRINSICS, open_vkitti, read_depth, read_depth_cm, read_rgb
 from pipeline.errors import DataError
 from pipeline.geometry import relative_motion
-from pipeline.synthetic.vkitti import build_world, camera_pose, write_vkitti
+from pipeline.synthetic.street_world import build_world, camera_pose
+from pipeline.synthetic.vkitti import write_vkitti
 
 
 def test_vkitti1_frames_intrinsics_and_extrinsics(vkitti_root):
