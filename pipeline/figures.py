@@ -9,16 +9,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline.datasets.h36m import PARENTS_17  # noqa: E402
-
-LEFT = {4, 5, 6, 11, 12, 13}  # left hip, knee, foot, shoulder, elbow, wrist (17-joint order)
+from pipeline.skeleton import LEFT_17, PARENTS_17  # noqa: E402
 
 
 def _draw(ax, pose: np.ndarray, axes: tuple[int, int], colour: str, label: str | None) -> None:
     for joint, parent in enumerate(PARENTS_17):
         if parent < 0:
             continue
-        style = "-" if joint not in LEFT else "--"
+        style = "-" if joint not in LEFT_17 else "--"
         ax.plot(pose[[parent, joint], axes[0]], pose[[parent, joint], axes[1]], style, color=colour, lw=2,
                 label=label if joint == 1 else None)
 

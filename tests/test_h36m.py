@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from pipeline.datasets.h36m import (
-    JOINTS_17,
     action_of,
     iter_sequences,
     open_h36m,
@@ -12,6 +11,7 @@ from pipeline.datasets.h36m import (
     read_sequence_file,
 )
 from pipeline.errors import DataError
+from pipeline.skeleton import JOINTS_17
 from pipeline.synthetic.h36m import subject_sequences, write_videopose3d
 
 

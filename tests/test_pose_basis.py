@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.datasets.h36m import JOINTS_17
 from pipeline.geometry import rotation_matrix
 from pipeline.pose_basis import BasisAccumulator, ShapeBasis, canonical_rotation, fit_basis, to_canonical
+from pipeline.skeleton import JOINTS_17
 from pipeline.synthetic.h36m import subject_sequences
 
 

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.datasets.h36m import JOINTS_17, Sequence, published_cameras
+from pipeline.datasets.h36m import Sequence, published_cameras
 from pipeline.pose_basis import canonical_rotation, fit_basis
 from pipeline.prepare.h36m import PrepareH36m, sequence_samples
 from pipeline.render.camera import ray_rotation, undistort
 from pipeline.render.pose import solve_translation
+from pipeline.skeleton import JOINTS_17
 from pipeline.synthetic.h36m import subject_sequences
 from pipeline.tasks.pose import PoseModel, PosePrediction, PoseTask, collate_inputs, collate_memory
 

@@ -4,9 +4,10 @@ published cameras at the real distances, poses that a 24-component basis does no
 import numpy as np
 import pytest
 
-from pipeline.datasets.h36m import JOINTS_17, PARENTS_32, published_cameras
+from pipeline.datasets.h36m import published_cameras
 from pipeline.pose_basis import fit_basis
 from pipeline.prepare.h36m import square_crop
+from pipeline.skeleton import JOINTS_17, PARENTS_32
 from pipeline.synthetic.h36m import subject_sequences
 from pipeline.synthetic.h36m_actions import ACTIONS
 from pipeline.synthetic.h36m_skeleton import DOFS, INDEX, LOWER, SURFACE, UPPER, clamp_to_limits

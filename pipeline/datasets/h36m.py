@@ -16,18 +16,10 @@ import numpy as np
 
 from pipeline.errors import DataError
 from pipeline.geometry import distort_project, world_to_camera
+from pipeline.skeleton import NUM_JOINTS_32
 
 SUBJECTS = ("S1", "S5", "S6", "S7", "S8", "S9", "S11")
 CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")  # camera1..camera4
-NUM_JOINTS = 32
-# Parent of each of the 32 joints (-1 for the hip root); 16 and 24 are shoulder anchors at the thorax.
-PARENTS_32 = (-1, 0, 1, 2, 3, 4, 0, 6, 7, 8, 9, 0, 11, 12, 13, 14, 12, 16, 17, 18, 19, 20, 19, 22, 12, 24, 25, 26,
-              27, 28, 27, 30)
-JOINTS_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
-JOINT_NAMES_17 = ("hip", "r_hip", "r_knee", "r_foot", "l_hip", "l_knee", "l_foot", "spine", "thorax", "neck_nose",
-                  "head", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist")
-# Parent of each of the 17 joints, for drawing skeletons and bone features.
-PARENTS_17 = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 CORRUPT_SEQUENCES = {("S11", "Directions")}  # the S11 Directions recording is known to be broken
 # Names some subjects' files give two of the 15 actions (S1's "TakingPhoto 1", "WalkingDog"), and the action meant.
 ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}
@@ -142,11 +134,11 @@ def read_sequence_file(path: Path, subject: str) -> Sequence:
             data = hf["3D_positions"][...]
     except OSError as err:
         raise DataError(f"{path}: unreadable or truncated HDF5 file ({err})") from None
-    if data.ndim != 2 or data.shape[0] != 3 * NUM_JOINTS:
+    if data.ndim != 2 or data.shape[0] != 3 * NUM_JOINTS_32:
         raise DataError(f"{path}: 3D_positions has shape {data.shape}, expected (96, N)")
     if not np.isfinite(data).all():
         raise DataError(f"{path}: 3D_positions contains NaN or inf values")
-    return Sequence(subject, path.stem, np.asarray(data, np.float64).T.reshape(-1, NUM_JOINTS, 3))
+    return Sequence(subject, path.stem, np.asarray(data, np.float64).T.reshape(-1, NUM_JOINTS_32, 3))
 
 
 def iter_sequences(root: str | Path, subjects) -> Iterator[Sequence]:
@@ -213,7 +205,7 @@ def iter_videopose3d(path: str | Path, subjects) -> Iterator[Sequence]:
             if (subject, name) in CORRUPT_SEQUENCES:
                 continue
             poses = np.asarray(positions[subject][name], np.float64)
-            if poses.ndim != 3 or poses.shape[1:] != (NUM_JOINTS, 3):
+            if poses.ndim != 3 or poses.shape[1:] != (NUM_JOINTS_32, 3):
                 raise DataError(f"{path}: positions_3d[{subject}][{name}] has shape {poses.shape}, expected (N, 32, 3)")
             yield Sequence(subject, name, poses * 1000.0)
 

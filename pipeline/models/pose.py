@@ -4,9 +4,9 @@ discriminator (3D pose -> logit)."""
 import torch
 from torch import nn
 
-from pipeline.datasets.h36m import PARENTS_17
 from pipeline.pose_basis import to_canonical
 from pipeline.render.heatmaps import heatmap_centroids
+from pipeline.skeleton import PARENTS_17
 
 
 def rotation_from_6d(x: torch.Tensor) -> torch.Tensor:

@@ -20,13 +20,14 @@ from typing import Literal
 import numpy as np
 import torch
 
-from pipeline.datasets.h36m import JOINTS_17, SUBJECTS, Camera, Sequence
+from pipeline.datasets.h36m import SUBJECTS, Camera, Sequence
 from pipeline.errors import ParamsError
 from pipeline.geometry import distort_project
 from pipeline.parallel import ordered_map
 from pipeline.prepare import SPLITS, Splits
 from pipeline.render.heatmaps import gaussian_heatmaps, to_uint8_tiles
 from pipeline.shards import encode_sample
+from pipeline.skeleton import JOINTS_17
 from pipeline.stats import RunningStats
 
 

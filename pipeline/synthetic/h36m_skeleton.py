@@ -8,8 +8,8 @@ frame: x = the subject's left, y = forward, z = up; world frame as in Human3.6M:
 
 import numpy as np
 
-from pipeline.datasets.h36m import PARENTS_32
 from pipeline.geometry import rotation_matrix
+from pipeline.skeleton import PARENTS_32
 
 # Offset of each joint from its parent in the rest pose (standing, arms hanging), body frame, millimetres: the mean
 # adult proportions of the Human3.6M subjects.
