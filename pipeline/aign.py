@@ -101,10 +101,14 @@ class TrainConfig:
 
 
 class Task(Protocol):
+    """What the loop asks of a task (built by its plug-in, pipeline.tasks.plugin). `to(device)` moves the task's
+    constant tensors (module buffers) once, before the first step."""
+
+    def to(self, device: torch.device) -> "Task": ...
     def predict(self, generator: torch.nn.Module, batch: dict) -> Any: ...
     def reconstruction_loss(self, prediction: Any, batch: dict) -> torch.Tensor: ...
     def supervised_loss(self, prediction: Any, batch: dict) -> torch.Tensor: ...
-    def fake(self, prediction: Any) -> torch.Tensor: ...
+    def fake(self, prediction: Any, batch: dict) -> torch.Tensor: ...
     def real(self, memory_batch: dict) -> torch.Tensor: ...
 
 
@@ -193,6 +197,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     runtime = runtime or distributed.Runtime()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     channels_last = runtime.channels_last and device.type == "cuda"
+    task.to(device)
     g_run = _prepare(generator, world, device, runtime, sync_buffers=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     d_run = opt_d = None
@@ -247,7 +252,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
                 terms = {"loss_rec": task.reconstruction_loss(prediction, batch)}
                 weights = {"loss_rec": cfg.w_rec}
                 if adversarial:
-                    terms["loss_adv"] = generator_loss(cfg.gan_loss, d(task.fake(prediction)).float())
+                    terms["loss_adv"] = generator_loss(cfg.gan_loss, d(task.fake(prediction, batch)).float())
                     weights["loss_adv"] = cfg.adv_weight(step)
             return sum(weights[k] * v.float() for k, v in terms.items()), terms
 
@@ -269,7 +274,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             if adversarial:
                 _set_lr(opt_d, cfg.lr_d * cfg.lr_factor(step))
                 with torch.no_grad(), autocast:  # G does not change during D's updates: predict once
-                    fake = task.fake(task.predict(generator, batch)).float()
+                    fake = task.fake(task.predict(generator, batch), batch).float()
                 for _ in range(cfg.d_steps):  # each D update sees a fresh memory batch
                     fetch = time.perf_counter()
                     real = task.real(_to_device(next(memory), device, channels_last))

@@ -23,25 +23,25 @@ import torch
 import yaml
 
 from pipeline import bench
-from pipeline.aign import TrainConfig, seed_everything
+from pipeline.aign import seed_everything
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import one_pass
 from pipeline.errors import ParamsError
 from pipeline.figures import grouped_bars
-from pipeline.pose_basis import ShapeBasis
-from pipeline.shards import read_manifest, split_urls
-from stages.common import Experiments, load_params, params_path, stage_main
-
-TASK_DATA = {"pose": "h36m", "sfm": "vkitti", "sr": "celeba", "inpaint": "celeba"}  # shard folder of the inputs
-
-
-def _memory_folder(name: str) -> str:
-    """The shard folder of the task's memory: the dataset's own, or the first face memory set its experiments list."""
-    return f"celeba_memory/{_face_memory_set(name)}" if TASK_DATA[name] == "celeba" else TASK_DATA[name]
+from pipeline.shards import split_urls
+from pipeline.tasks.plugin import TaskPlugin
+from pipeline.tasks.registry import TASKS
+from stages.common import load_experiments, load_params, params_path, stage_main
 
 
-def _face_memory_set(name: str) -> str:
-    return getattr(load_params("experiments", Experiments), name)[0]
+def _memory_folder(plugin: TaskPlugin, item: str) -> str:
+    """The shard folder of the task's memory: the dataset's own, or the face memory set `item`."""
+    return f"celeba_memory/{item}" if plugin.memory_data == "memory" else plugin.dataset
+
+
+def _item(name: str) -> str:
+    """The experiment measured: aign of pose and sfm, the first memory set the face experiments list."""
+    return "aign" if name in ("pose", "sfm") else load_experiments()[name][0]
 
 
 @dataclass
@@ -54,42 +54,21 @@ class BenchSettings:
     renderer_reps: int = 10
 
     def check(self, where: str) -> None:
-        unknown = sorted(set(self.tasks) - set(TASK_DATA))
+        unknown = sorted(set(self.tasks) - set(TASKS))
         if unknown or not self.tasks:
-            raise ParamsError(f"param {where}.tasks: found {self.tasks}, expected some of {', '.join(TASK_DATA)}")
-
-
-def _build(name: str, shards: Path, models: Path):
-    """(task, generator, discriminator, collate_inputs, collate_memory, train config) as the train stage builds
-    them from params.yaml."""
-    if name == "pose":
-        from pipeline.tasks.pose import PoseModel, PoseTask, collate_inputs, collate_memory
-
-        manifest = read_manifest(shards)
-        task = PoseTask(ShapeBasis.load(models / "pose_basis.npz"), load_params("pose.model", PoseModel),
-                        manifest["heatmap_size"], manifest["heatmap_sigma"])
-        return (task, *task.build(), collate_inputs, collate_memory, load_params("pose.train", TrainConfig))
-    if name == "sfm":
-        from pipeline.tasks.sfm import SfmModel, SfmTask, collate_depths, collate_pairs
-
-        task = SfmTask(load_params("sfm.model", SfmModel))
-        return (task, *task.build(), collate_pairs, collate_depths, load_params("sfm.train", TrainConfig))
-    from pipeline.tasks.faces import TASKS, build_task, collate_faces
-
-    settings = load_params(f"faces.{name}", TASKS[name])
-    if name == "inpaint":
-        settings = settings.for_memory(_face_memory_set(name))
-    manifest = read_manifest(shards)
-    task = build_task(name, settings, manifest["size"], manifest["crop_box"])
-    return (task, *task.build(), collate_faces, collate_faces, settings.train)
+            raise ParamsError(f"param {where}.tasks: found {self.tasks}, expected some of {', '.join(TASKS)}")
 
 
 def measure(name: str, cfg: BenchSettings, shard_root: Path, models: Path) -> dict:
-    dataset, memory = TASK_DATA[name], _memory_folder(name)
+    plugin, item = TASKS[name], _item(name)
+    dataset, memory = plugin.dataset, _memory_folder(plugin, item)
+    data = {"shards": shard_root / dataset, "memory": shard_root / memory, "basis": models / "pose_basis.npz"}
     params = yaml.safe_load(params_path().read_text())
     seed_everything(0)
-    task, generator, discriminator, collate_inputs, collate_memory, train_cfg = _build(name, shard_root / dataset,
-                                                                                      models)
+    settings, train_cfg = plugin.settings(load_params, item)  # as the train stage builds it
+    task = plugin.build(settings, data)
+    generator, discriminator = task.build()
+    collate_inputs, collate_memory = plugin.collate_for(plugin.variant(item)), plugin.collate_memory
     urls = split_urls(shard_root / dataset, "inputs")
     result = {
         "raw_samples_per_s": bench.raw_rate(bench.RAW_READERS[dataset](params), cfg.samples),

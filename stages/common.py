@@ -3,7 +3,6 @@
 import functools
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -12,23 +11,13 @@ from pipeline.config import parse
 from pipeline.errors import ParamsError, UserError
 
 
-@dataclass
-class Experiments:
-    """params.yaml experiments: the stage instances dvc.yaml expands, per task."""
-
-    pose: list[str] = field(default_factory=list)
-    sfm: list[str] = field(default_factory=list)
-    sr: list[str] = field(default_factory=list)
-    inpaint: list[str] = field(default_factory=list)
-
-
 def params_path() -> Path:
     """params.yaml, or the file $AIGN_PARAMS names (tests)."""
     return Path(os.environ.get("AIGN_PARAMS", "params.yaml"))
 
 
-def load_params(section: str, cls):
-    """The dotted `section` of params.yaml (or of $AIGN_PARAMS), validated into dataclass `cls`."""
+def _section(section: str):
+    """The raw dotted `section` of params.yaml (or of $AIGN_PARAMS)."""
     path = params_path()
     try:
         params = yaml.safe_load(path.read_text())
@@ -39,7 +28,23 @@ def load_params(section: str, cls):
         if not isinstance(node, dict) or part not in node:
             raise ParamsError(f"param {section}: missing from {path}")
         node = node[part]
-    return parse(cls, node, section)
+    return node
+
+
+def load_params(section: str, cls):
+    """The dotted `section` of params.yaml (or of $AIGN_PARAMS), validated into dataclass `cls`."""
+    return parse(cls, _section(section), section)
+
+
+def load_experiments() -> dict[str, list[str]]:
+    """params.yaml experiments: per task (the name of its plug-in), the stage instances dvc.yaml expands."""
+    experiments = _section("experiments")
+    if not isinstance(experiments, dict):
+        raise ParamsError(f"param experiments: found {experiments!r}, expected a mapping of task to a list of names")
+    for task, names in experiments.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ParamsError(f"param experiments.{task}: found {names!r}, expected a list of names")
+    return experiments
 
 
 def stage_main(func):

@@ -27,7 +27,7 @@ from pipeline.figures import trajectory_plot
 from pipeline.metrics import chain, snippet_ate, umeyama
 from pipeline.progress import StageProgress
 from pipeline.synthetic import is_synthetic
-from pipeline.tasks.sfm import load_trained
+from pipeline.tasks.sfm import PLUGIN
 from stages.common import load_params, stage_main
 
 
@@ -95,7 +95,7 @@ def main(argv):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
     cfg = load_params("kitti_odometry", KittiOdometry)
-    _, generator, info = load_trained(args.model)
+    _, generator, info = PLUGIN.load_trained(args.model)
     size = tuple(info["input_size"])
 
     sequences = [odometry_sequence(cfg.root, name, cfg.camera) for name in cfg.sequences]

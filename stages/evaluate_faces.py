@@ -14,7 +14,6 @@ the figure's faces (input, output, truth) for the report's side-by-side grids.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from pipeline.figures import face_grid, training_curves
 from pipeline.image_metrics import detail_energy, psnr, ssim
 from pipeline.prepare.celeba import PrepareCeleba
 from pipeline.shards import read_manifest, split_urls
-from pipeline.tasks.faces import TASKS, build_task, collate_faces, parse_settings
+from pipeline.tasks.faces import PLUGINS, collate_faces
 from stages.common import load_params, stage_main
 
 FIGURE_FACES = 8
@@ -67,7 +66,7 @@ class Scores:
 @stage_main
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("task", choices=PLUGINS)
     parser.add_argument("memory_set")
     for name in ("shards", "classifier", "model", "live", "metrics", "plots", "samples"):
         parser.add_argument(name, type=Path)
@@ -75,11 +74,7 @@ def main(argv):
                         help="the faces to score: test (the stage), or val (to choose settings by hand)")
     args = parser.parse_args(argv)
     memory_sets = load_params("celeba", PrepareCeleba).memory_sets
-    info = json.loads((args.model / "model.json").read_text())
-    task = build_task(args.task, parse_settings(args.task, info["settings"]), info["size"], info["crop_box"])
-    generator, _ = task.build()
-    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu", weights_only=True))
-    generator.eval()
+    task, generator, info = PLUGINS[args.task].load_trained(args.model)
     classifier, attributes = load_classifier(args.classifier)
     judged = {name: wanted for name, wanted in memory_sets.items() if all(a in attributes for a in wanted)}
     if args.memory_set not in judged:

@@ -5,7 +5,6 @@ usage: python -m stages.evaluate_pose <variant> <h36m shards> <basis .npz> <mode
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +14,8 @@ from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import one_pass
 from pipeline.figures import skeleton_grid, training_curves
 from pipeline.metrics import PoseErrorTable
-from pipeline.pose_basis import ShapeBasis
 from pipeline.shards import read_manifest, split_urls
-from pipeline.tasks.pose import PoseModel, PoseTask, collate_inputs
+from pipeline.tasks.pose import PLUGIN, collate_inputs
 from stages.common import stage_main
 
 FIGURE_SAMPLES = 6
@@ -30,12 +28,7 @@ def main(argv):
     for name in ("shards", "basis", "model", "live", "metrics", "plots"):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
-    info = json.loads((args.model / "model.json").read_text())
-    task = PoseTask(ShapeBasis.load(args.basis), PoseModel(**info["model"]), info["heatmap_size"],
-                    info["heatmap_sigma"])
-    generator, _ = task.build()
-    generator.load_state_dict(torch.load(args.model / "generator.pt", map_location="cpu", weights_only=True))
-    generator.eval()
+    task, generator, info = PLUGIN.load_trained(args.model, {"basis": args.basis})
 
     table, shown = PoseErrorTable(), {}
     with torch.no_grad():

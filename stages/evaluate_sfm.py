@@ -19,7 +19,7 @@ from pipeline.figures import depth_grid, training_curves
 from pipeline.metrics import SfmErrorTable
 from pipeline.render.warp import landing
 from pipeline.shards import read_manifest, split_urls
-from pipeline.tasks.sfm import collate_pairs, load_trained
+from pipeline.tasks.sfm import PLUGIN, collate_pairs
 from stages.common import load_params, stage_main
 
 FIGURE_PAIRS = 4
@@ -40,7 +40,7 @@ def main(argv):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
     cfg = load_params("sfm.eval", SfmEval)
-    task, generator, info = load_trained(args.model)
+    task, generator, info = PLUGIN.load_trained(args.model)
 
     table = SfmErrorTable(cfg.max_depth, cfg.median_scaling and args.variant != "supervised", cfg.snippet)
     shown = None

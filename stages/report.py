@@ -21,7 +21,7 @@ from pipeline.errors import DataError, ParamsError
 from pipeline.figures import face_grid, grouped_bars
 from pipeline.memory_sets import memory_pairs
 from pipeline.prepare.celeba import PrepareCeleba
-from stages.common import Experiments, load_params, stage_main
+from stages.common import load_experiments, load_params, stage_main
 
 FACE_TASKS = {"sr": "Face super-resolution", "inpaint": "Face inpainting"}
 
@@ -101,14 +101,14 @@ def _metrics(folder: Path, experiment: str) -> dict:
     return json.loads(path.read_text())
 
 
-def load_faces(metrics_dir: Path, samples_dir: Path, experiments: Experiments) -> dict[str, dict]:
+def load_faces(metrics_dir: Path, samples_dir: Path, experiments: dict[str, list[str]]) -> dict[str, dict]:
     """task -> memory set -> (metrics, figure samples), for the experiments params lists."""
     faces = {}
     for task in FACE_TASKS:
         faces[task] = {}
-        if not getattr(experiments, task):
+        if not experiments.get(task):
             raise ParamsError(f"param experiments.{task}: empty, expected at least one memory set")
-        for memory in getattr(experiments, task):
+        for memory in experiments[task]:
             metrics = _metrics(metrics_dir, f"{task}-{memory}")
             with np.load(samples_dir / f"{task}-{memory}.npz") as samples:
                 faces[task][memory] = (metrics, dict(samples))
@@ -182,13 +182,13 @@ def main(argv):
                  "sr_figure", "inpaint_figure"):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
-    experiments = load_params("experiments", Experiments)
+    experiments = load_experiments()
     memory_sets = load_params("celeba", PrepareCeleba).memory_sets
     faces = load_faces(args.metrics, args.samples, experiments)
     classifier = json.loads(args.classifier.read_text())
-    pose = {f"pose-{v}": _metrics(args.metrics, f"pose-{v}") for v in experiments.pose}
-    sfm = {f"sfm-{v}": _metrics(args.metrics, f"sfm-{v}") for v in experiments.sfm}
-    egomotion = {f"sfm-{v}": _metrics(args.egomotion, f"sfm-{v}") for v in experiments.sfm}
+    pose = {f"pose-{v}": _metrics(args.metrics, f"pose-{v}") for v in experiments.get("pose", [])}
+    sfm = {f"sfm-{v}": _metrics(args.metrics, f"sfm-{v}") for v in experiments.get("sfm", [])}
+    egomotion = {f"sfm-{v}": _metrics(args.egomotion, f"sfm-{v}") for v in experiments.get("sfm", [])}
     results = pose | sfm
     synthetic = any(r.get("synthetic") for r in results.values()) or any(
         r.get("synthetic") for task in faces.values() for r, _ in task.values())

@@ -18,7 +18,7 @@ from pipeline.errors import DataError, ParamsError
 from pipeline.figures import paired_differences
 from pipeline.prepare.celeba import PrepareCeleba
 from pipeline.seed_study import compare, pairs, table
-from stages.common import Experiments, load_params, stage_main
+from stages.common import load_experiments, load_params, stage_main
 
 TRAIN_SECTIONS = {"pose": "pose.train", "sfm": "sfm.train", "sr": "faces.sr.train", "inpaint": "faces.inpaint.train"}
 
@@ -46,7 +46,7 @@ def main(argv):
     for name in ("main", "runs", "study", "table", "figure"):
         parser.add_argument(name, type=Path)
     args = parser.parse_args(argv)
-    experiments = vars(load_params("experiments", Experiments))
+    experiments = load_experiments()
     extra = load_params("seed_study", SeedStudy).seeds
     study = {"seeds": {}, "comparisons": {}}
     memory_sets = load_params("celeba", PrepareCeleba).memory_sets

@@ -1,5 +1,10 @@
-"""What the train_<task> stages share: streams from shards, resumable and distributed training, atomic outputs."""
+"""The train_<task> stages: one generic stage over a task plug-in (pipeline.tasks.plugin), with streams from shards,
+resumable and distributed training and atomic outputs.
 
+usage: python -m stages.train_<task> <item> <data path ...> <model dir> <metrics json> <dvclive dir> [--seed N]
+"""
+
+import argparse
 import dataclasses
 import hashlib
 import json
@@ -9,12 +14,13 @@ from pathlib import Path
 import torch
 
 from pipeline import distributed
-from pipeline.aign import TrainConfig, train
+from pipeline.aign import VARIANTS, TrainConfig, seed_everything, train
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import BatchStream
 from pipeline.errors import ParamsError
 from pipeline.provenance import code_digest
 from pipeline.shards import read_manifest, split_urls
+from pipeline.tasks.plugin import TaskPlugin
 from stages.common import load_params
 
 CHECKPOINTS = Path("data/checkpoints")
@@ -37,13 +43,39 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def train_main(plugin: TaskPlugin, argv: list[str], stage: str, doc: str) -> None:
+    """The train stage of `plugin`'s task: arguments as in this module's usage (`doc` is the stage's own), `stage`
+    the stage's module name (its import closure is part of the checkpoint's fingerprint)."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("item", help="the experiment: a variant (" + ", ".join(VARIANTS) + ") or a memory set")
+    for name in (*plugin.data, "model", "metrics", "live"):
+        parser.add_argument(name, type=Path)
+    add_seed_option(parser)
+    args = parser.parse_args(argv)
+    variant = plugin.variant(args.item)
+    if variant not in VARIANTS:
+        raise ParamsError(f"variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+    data = {name: getattr(args, name) for name in plugin.data}
+    settings, cfg = plugin.settings(load_params, args.item)
+    cfg, experiment = seeded(cfg, f"{plugin.name}-{args.item}", args.seed)
+    model_info = plugin.describe(settings, args.item, data)
+
+    seed_everything(cfg.seed)
+    task = plugin.build(settings, data)
+    generator, discriminator = task.build()
+    run_training(experiment, variant, task, generator, discriminator, stage=stage, shards=data["shards"],
+                 memory_shards=data[plugin.memory_data], collate_inputs=plugin.collate_for(variant),
+                 collate_memory=plugin.collate_memory, cfg=cfg, model_info=model_info,
+                 outputs=(args.model, args.metrics, args.live))
+
+
 def run_training(experiment: str, variant: str, task, generator, discriminator, *, stage: str, shards: Path,
-                 memory_shards: Path, collate_inputs, collate_memory, cfg: TrainConfig, determined_by: list,
-                 model_info: dict, outputs: tuple[Path, Path, Path]) -> None:
+                 memory_shards: Path, collate_inputs, collate_memory, cfg: TrainConfig, model_info: dict,
+                 outputs: tuple[Path, Path, Path]) -> None:
     """Train, then write the generator and `model_info` (model dir), the run summary (metrics json) and the
     dvclive logs. Checkpoints and logs live in data/checkpoints/<experiment>/ until the run succeeds, so an
-    interrupted run resumes when everything in `determined_by` and the code of module `stage` (the stage's import
-    closure) are unchanged (under any number of processes).
+    interrupted run resumes when `model_info`, the params, the data and the code of module `stage` (the stage's
+    import closure) are unchanged (under any number of processes).
 
     The params section `runtime` says how: with `processes` > 1 this stage relaunches itself under torchrun and each
     process trains on its share of every global batch of `cfg.batch_size`; rank 0 alone writes.
@@ -60,7 +92,7 @@ def run_training(experiment: str, variant: str, task, generator, discriminator, 
     memory = BatchStream(split_urls(memory_shards, "memory", runtime.shard_url), batch, collate_memory,
                          shuffle=cfg.shuffle, seed=cfg.seed + 10_000, num_workers=cfg.num_workers)
     scratch = CHECKPOINTS / experiment
-    digest = {"params and data": fingerprint(variant, cfg, *determined_by, read_manifest(shards)["splits"],
+    digest = {"params and data": fingerprint(variant, cfg, model_info, read_manifest(shards)["splits"],
                                              read_manifest(memory_shards)["splits"]),
               "code": code_digest(stage)}
     summary = train(task, generator, discriminator, inputs, memory, cfg, variant,

@@ -19,7 +19,7 @@ from pipeline.errors import ParamsError
 from pipeline.models.faces import SuperResolutionGenerator, _subpixel_conv
 from pipeline.render.faces import average_pool
 from pipeline.shards import split_urls
-from pipeline.tasks.faces import FaceModel, Inpainting, SuperResolution, build_task, collate_faces
+from pipeline.tasks.faces import PLUGINS, FaceModel, Inpainting, SuperResolution, collate_faces
 from stages.evaluate_faces import main as evaluate_faces
 from stages.prepare_celeba import main as prepare_celeba
 from stages.report import main as report
@@ -64,7 +64,7 @@ def _settings(task):
 def test_each_task_trains(faces, tmp_path, task, variant, losses):
     seed_everything(0)
     settings = _settings(task)
-    face_task = build_task(task, settings, 32, (19, 39, 140, 140))
+    face_task = PLUGINS[task].make_task(settings, 32, (19, 39, 140, 140))
     generator, discriminator = face_task.build()
     inputs = BatchStream(split_urls(faces / "shards", "inputs"), 4, collate_faces, shuffle=10)
     memory = BatchStream(split_urls(faces / "big_nose", "memory"), 4, collate_faces, shuffle=10, seed=1)
@@ -81,7 +81,7 @@ def test_super_resolution_starts_from_bicubic_and_reconstruction_sees_the_pooled
     low = torch.rand(2, 3, 8, 8)
     expected = F.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False)
     torch.testing.assert_close(generator(low), expected)
-    task = build_task("sr", _settings("sr"), 32, None)
+    task = PLUGINS["sr"].make_task(_settings("sr"), 32, None)
     batch = {"image": torch.rand(2, 3, 32, 32)}
     perfect = {"face": batch["image"]}
     assert task.reconstruction_loss(perfect, batch).item() == 0
@@ -103,10 +103,10 @@ def test_sub_pixel_upsampling_starts_as_nearest_neighbour_and_can_draw_finer_tha
 
 
 def test_super_resolution_discriminator_can_judge_only_the_detail_the_renderer_destroys():
-    task = build_task("sr", dataclasses.replace(_settings("sr"), disc_input="detail"), 32, None)
+    task = PLUGINS["sr"].make_task(dataclasses.replace(_settings("sr"), disc_input="detail"), 32, None)
     faces = torch.rand(2, 3, 32, 32)
     smooth = F.interpolate(average_pool(faces, 4), scale_factor=4, mode="nearest")
-    torch.testing.assert_close(task.fake({"face": smooth}), torch.full_like(faces, 0.5))  # nothing to judge
+    torch.testing.assert_close(task.fake({"face": smooth}, {}), torch.full_like(faces, 0.5))  # nothing to judge
     torch.testing.assert_close(task.real({"image": faces + smooth}), task.real({"image": faces}))
     with pytest.raises(ParamsError, match=r"param faces.sr.disc_input: found 'pixels', expected one of face, "
                                           r"detail, face_and_detail"):
@@ -124,7 +124,7 @@ def test_each_inpainting_memory_gets_the_hole_its_attribute_lives_in():
 
 
 def test_inpainting_pastes_the_hole_into_the_known_face():
-    task = build_task("inpaint", _settings("inpaint"), 32, (19, 39, 140, 140))
+    task = PLUGINS["inpaint"].make_task(_settings("inpaint"), 32, (19, 39, 140, 140))
     batch = {"image": torch.rand(2, 3, 32, 32), "keys": ["a", "b"]}
 
     def constant(known, mask):
@@ -142,11 +142,11 @@ def test_inpainting_pastes_the_hole_into_the_known_face():
 
 def test_inpainting_discriminator_judges_the_window_around_the_hole():
     settings = _settings("inpaint")
-    task = build_task("inpaint", settings, 32, (19, 39, 140, 140))
+    task = PLUGINS["inpaint"].make_task(settings, 32, (19, 39, 140, 140))
     x0, y0, x1, y1 = task.masks.box
     batch = {"image": torch.rand(2, 3, 32, 32), "keys": ["a", "b"]}
     pred = task.predict(lambda known, mask: torch.zeros_like(known), batch)
-    fake, real = task.fake(pred), task.real(batch)
+    fake, real = task.fake(pred, batch), task.real(batch)
     width, height = task.window
     assert fake.shape == real.shape == (2, 3, height, width)
     assert (width, height) == (min(x1 - x0 + 16, 32), min(y1 - y0 + 16, 32))
@@ -154,11 +154,11 @@ def test_inpainting_discriminator_judges_the_window_around_the_hole():
     assert torch.equal(real[0], batch["image"][0, :, y:y + height, x:x + width])
     hole = pred["mask"][0, 0, y:y + height, x:x + width] == 1
     assert hole.sum() == (x1 - x0) * (y1 - y0) and (fake[0][:, hole] == 0).all()  # the whole hole is in view
-    whole = build_task("inpaint", dataclasses.replace(settings, disc_margin=None), 32, (19, 39, 140, 140))
+    whole = PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_margin=None), 32, (19, 39, 140, 140))
     assert torch.equal(whole.real(batch), batch["image"])
     with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margin: found 0, expected a margin >= 0 giving "
                                           r"a discriminator window of at least 16x16"):
-        build_task("inpaint", dataclasses.replace(settings, disc_margin=0), 32, (19, 39, 140, 140))
+        PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_margin=0), 32, (19, 39, 140, 140))
 
 
 def test_attribute_rates_follow_the_filter():

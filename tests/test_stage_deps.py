@@ -61,9 +61,9 @@ def test_a_stage_missing_a_dep_is_named(tmp_path, monkeypatch):
     class Stage:
         addressing = "train_pose@aign"
         cmd = "python -m stages.train_pose aign data/shards/h36m"
-        deps = [Dep(p) for p in import_closure("stages.train_pose", REPO) if p.name != "shards.py"]
+        deps = [Dep(p) for p in import_closure("stages.train_pose", REPO) if p.name != "reader.py"]
 
-    assert _uncovered(Stage()) == ["pipeline/shards.py"]
+    assert _uncovered(Stage()) == ["pipeline/shards/reader.py"]
 
 
 def test_code_digest_changes_with_any_file_of_the_closure(tmp_path):
@@ -73,6 +73,6 @@ def test_code_digest_changes_with_any_file_of_the_closure(tmp_path):
     assert code_digest("stages.train_pose", tmp_path) == before
     (tmp_path / "pipeline" / "figures.py").write_text("# not imported by training\n")
     assert code_digest("stages.train_pose", tmp_path) == before
-    shards = tmp_path / "pipeline" / "shards.py"
+    shards = tmp_path / "pipeline" / "shards" / "reader.py"
     shards.write_text(shards.read_text() + "\n# edited\n")
     assert code_digest("stages.train_pose", tmp_path) != before

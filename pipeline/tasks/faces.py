@@ -10,7 +10,8 @@ The discriminator compares predicted faces with faces of the memory set (`experi
 a memory of big noses pulls the generator's guesses towards big noses where the input leaves room.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,9 +19,11 @@ import torch.nn.functional as F
 
 from pipeline.aign import TrainConfig
 from pipeline.config import parse
-from pipeline.errors import ParamsError
+from pipeline.errors import DataError, ParamsError
 from pipeline.models.faces import FaceDiscriminator, InpaintingGenerator, SuperResolutionGenerator
 from pipeline.render.faces import MaskMaker, average_pool, crop_windows, destroyed_detail, keep_known
+from pipeline.shards import read_manifest
+from pipeline.tasks.plugin import LoadParams, Task, TaskPlugin
 
 DISC_INPUTS = ("face", "detail", "face_and_detail")
 DETAIL_GAIN = 4.0  # the detail (a few hundredths) scaled towards the range of a face before D sees it
@@ -93,13 +96,13 @@ def collate_faces(samples: list[dict]) -> dict:
             "keys": [s["__key__"] for s in samples]}
 
 
-class FaceTask:
+class FaceTask(Task):
     """What both face tasks share: predictions are dicts with the full `face`, judged against memory faces."""
 
     def supervised_loss(self, pred: dict, batch: dict) -> torch.Tensor:
         return F.mse_loss(pred["face"], batch["image"])
 
-    def fake(self, pred: dict) -> torch.Tensor:
+    def fake(self, pred: dict, batch: dict) -> torch.Tensor:
         return pred["face"]
 
     def real(self, memory: dict) -> torch.Tensor:
@@ -136,7 +139,7 @@ class SuperResolutionTask(FaceTask):
         detail = 0.5 + DETAIL_GAIN * destroyed_detail(faces, self.settings.factor)
         return detail if self.settings.disc_input == "detail" else torch.cat([faces, detail], dim=1)
 
-    def fake(self, pred: dict) -> torch.Tensor:
+    def fake(self, pred: dict, batch: dict) -> torch.Tensor:
         return self.judged(pred["face"])
 
     def real(self, memory: dict) -> torch.Tensor:
@@ -173,7 +176,7 @@ class InpaintingTask(FaceTask):
     def predict(self, generator, batch: dict) -> dict:
         known, mask = self.observe(batch)
         raw = generator(known, mask)
-        return {"raw": raw, "face": known + raw * mask, "known": known, "mask": mask, "keys": batch["keys"]}
+        return {"raw": raw, "face": known + raw * mask, "known": known, "mask": mask}
 
     def local(self, faces: torch.Tensor, keys: list[str]) -> torch.Tensor:
         """What the discriminator judges: each face's window around its hole (memory faces: around the hole their
@@ -182,8 +185,8 @@ class InpaintingTask(FaceTask):
             return faces
         return crop_windows(faces, self.masks.windows(keys, *self.window), *self.window)
 
-    def fake(self, pred: dict) -> torch.Tensor:
-        return self.local(pred["face"], pred["keys"])
+    def fake(self, pred: dict, batch: dict) -> torch.Tensor:
+        return self.local(pred["face"], batch["keys"])
 
     def real(self, memory: dict) -> torch.Tensor:
         return self.local(memory["image"], memory["keys"])
@@ -193,12 +196,52 @@ class InpaintingTask(FaceTask):
         return F.mse_loss(keep_known(pred["raw"], pred["mask"]), pred["known"]) / known_share
 
 
-def build_task(name: str, settings, size: int, crop_box):
-    if name == "sr":
-        return SuperResolutionTask(settings, size)
-    return InpaintingTask(settings, size, crop_box)
+class FacePlugin(TaskPlugin):
+    """Face super-resolution or inpainting on CelebA; an experiment is a memory set, trained as aign."""
+
+    dataset = "celeba"
+    data = ("shards", "memory")
+    memory_data = "memory"
+    collate_inputs = staticmethod(collate_faces)
+    collate_memory = staticmethod(collate_faces)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def variant(self, item: str) -> str:
+        return "aign"
+
+    def settings(self, load: LoadParams, item: str):
+        settings = load(f"faces.{self.name}", TASKS[self.name])
+        if self.name == "inpaint":
+            settings = settings.for_memory(item)
+        return settings, settings.train
+
+    def build(self, settings, data: dict[str, Path]):
+        faces = read_manifest(data["shards"])
+        return self.make_task(settings, faces["size"], faces["crop_box"])
+
+    def describe(self, settings, item: str, data: dict[str, Path]) -> dict:
+        faces, memory = read_manifest(data["shards"]), read_manifest(data["memory"])
+        if memory.get("memory_set") != item:
+            raise DataError(f"{data['memory']}/manifest.json: holds memory set {memory.get('memory_set')!r}, "
+                            f"expected {item!r}")
+        if (memory["size"], memory["crop_box"]) != (faces["size"], faces["crop_box"]):
+            raise DataError(f"{data['memory']}: faces of size {memory['size']} cropped at {memory['crop_box']}, but "
+                            f"the inputs in {data['shards']} are {faces['size']} at {faces['crop_box']}: rerun the "
+                            "prepare stages")
+        return {"task": self.name, "memory_set": item, "size": faces["size"], "crop_box": faces["crop_box"],
+                "settings": {k: v for k, v in asdict(settings).items() if k != "train"}}
+
+    def rebuild(self, info: dict, where: str, data: dict[str, Path]):
+        settings = parse(TASKS[self.name], info["settings"], f"{where}: settings")
+        return self.make_task(settings, info["size"], info["crop_box"])
+
+    def make_task(self, settings, size: int, crop_box):
+        """The task object of `settings` for faces of `size` pixels cropped at `crop_box`."""
+        if self.name == "sr":
+            return SuperResolutionTask(settings, size)
+        return InpaintingTask(settings, size, crop_box)
 
 
-def parse_settings(name: str, data: dict):
-    """A task's settings from the model.json its training stage wrote."""
-    return parse(TASKS[name], data, f"faces.{name}")
+PLUGINS = {name: FacePlugin(name) for name in TASKS}

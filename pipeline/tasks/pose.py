@@ -8,17 +8,22 @@ projected joints with the observed 2D keypoints: a heatmap comparison is blind t
 Gaussian's reach, the keypoint term still pulls it back from anywhere.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from pipeline.aign import TrainConfig
+from pipeline.config import parse
 from pipeline.models.pose import PoseDiscriminator, PoseGenerator
 from pipeline.pose_basis import ShapeBasis, canonical_rotation
 from pipeline.render.camera import project, ray_rotation, undistort
 from pipeline.render.heatmaps import from_uint8_tiles, gaussian_blur
 from pipeline.render.pose import heatmap_mse, solve_translation, to_crop
+from pipeline.shards import read_manifest, sha256_file
+from pipeline.tasks.plugin import LoadParams, Task, TaskPlugin
 
 MM_PER_M = 1000.0
 ROOT = 0  # the hip
@@ -68,20 +73,32 @@ def ray_frame(pose: torch.Tensor, rays: torch.Tensor) -> torch.Tensor:
     return pose @ ray_rotation(rays)  # rows: x_ray = R^T x_cam
 
 
-class PoseTask:
+class BasisBuffers(torch.nn.Module):
+    """The shape basis as buffers, moved to the training device once with the task."""
+
+    def __init__(self, basis: ShapeBasis):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(basis.mean, dtype=torch.float32))  # (J, 3) mm, canonical frame
+        self.register_buffer("components", torch.as_tensor(basis.components, dtype=torch.float32))  # (K, J, 3)
+
+
+class PoseTask(Task):
     """`heatmap_size` and `heatmap_sigma` describe the input heatmaps (from the shard manifest)."""
 
     def __init__(self, basis: ShapeBasis, model: PoseModel, heatmap_size: int, heatmap_sigma: float):
-        self.mean = torch.as_tensor(basis.mean, dtype=torch.float32)  # (J, 3) mm, canonical frame
-        self.components = torch.as_tensor(basis.components, dtype=torch.float32)  # (K, J, 3)
+        self.basis = BasisBuffers(basis)
         self.model, self.heatmap_size = model, heatmap_size
         self.pool = heatmap_size // model.render_size
         # Average pooling by p turns a Gaussian of sigma s into about sqrt((s/p)^2 + 1/12) (the box's variance).
         self.render_sigma = float(np.sqrt((heatmap_sigma / self.pool) ** 2 + (1 / 12 if self.pool > 1 else 0)))
 
+    def to(self, device: torch.device) -> "PoseTask":
+        self.basis.to(device)
+        return self
+
     def build(self) -> tuple[PoseGenerator, PoseDiscriminator]:
-        joints = self.mean.shape[0]
-        generator = PoseGenerator(joints, self.components.shape[0], self.model.hidden, self.model.blocks)
+        joints, components = self.basis.mean.shape[0], self.basis.components.shape[0]
+        generator = PoseGenerator(joints, components, self.model.hidden, self.model.blocks)
         return generator, PoseDiscriminator(joints, self.model.disc_hidden)
 
     def predict(self, generator: PoseGenerator, batch: dict) -> PosePrediction:
@@ -90,7 +107,7 @@ class PoseTask:
         # Where the person is: the root's ray and the crop's side, in normalised camera coordinates.
         geometry = torch.cat([rays[:, ROOT], batch["crop"][:, 2:3] / camera[:, 0:1]], 1)
         rotation, coefficients = generator(batch["heatmaps"], geometry)
-        mean, components = self.mean.to(coefficients.device), self.components.to(coefficients.device)
+        mean, components = self.basis.mean, self.basis.components
         shape = mean + torch.einsum("bk,kjc->bjc", coefficients.float(), components)  # canonical frame
         local = shape @ rotation.float().transpose(1, 2)  # ray frame: x = R x_canonical, as row vectors
         pose = local @ ray_rotation(rays[:, ROOT]).transpose(1, 2)  # camera frame
@@ -116,7 +133,7 @@ class PoseTask:
         target = batch["pose3d"] - batch["pose3d"][:, :1]
         return (((prediction.pose - target) / MM_PER_M) ** 2).sum(-1).mean()
 
-    def fake(self, prediction: PosePrediction) -> torch.Tensor:
+    def fake(self, prediction: PosePrediction, batch: dict) -> torch.Tensor:
         return prediction.ray_frame / MM_PER_M
 
     def real(self, memory: dict) -> torch.Tensor:
@@ -130,8 +147,37 @@ class PoseTask:
 
     def in_basis(self, pose: torch.Tensor) -> torch.Tensor:
         """Root-relative poses (B, J, 3) -> their projection onto the shape basis, in the same frame."""
-        mean, components = self.mean.to(pose.device), self.components.to(pose.device)
+        mean, components = self.basis.mean, self.basis.components
         turn = canonical_rotation(pose)  # canonical = pose R^T
         canonical = pose @ turn.transpose(1, 2)
         coefficients = torch.einsum("bjc,kjc->bk", canonical - mean, components) / components.square().sum((1, 2))
         return (mean + torch.einsum("bk,kjc->bjc", coefficients, components)) @ turn
+
+
+class PosePlugin(TaskPlugin):
+    """3D human pose from Human3.6M heatmaps; the shape basis (stage pose_basis) is part of the task."""
+
+    name, dataset = "pose", "h36m"
+    data = ("shards", "basis")
+    supervision = ("pose3d",)
+    collate_inputs = staticmethod(collate_inputs)
+    collate_memory = staticmethod(collate_memory)
+
+    def settings(self, load: LoadParams, item: str):
+        return load("pose.model", PoseModel), load("pose.train", TrainConfig)
+
+    def build(self, model: PoseModel, data: dict[str, Path]) -> PoseTask:
+        manifest = read_manifest(data["shards"])
+        return PoseTask(ShapeBasis.load(data["basis"]), model, manifest["heatmap_size"], manifest["heatmap_sigma"])
+
+    def describe(self, model: PoseModel, item: str, data: dict[str, Path]) -> dict:
+        manifest = read_manifest(data["shards"])
+        return {"task": self.name, "model": asdict(model), "heatmap_size": manifest["heatmap_size"],
+                "heatmap_sigma": manifest["heatmap_sigma"], "basis_sha256": sha256_file(data["basis"])}
+
+    def rebuild(self, info: dict, where: str, data: dict[str, Path]) -> PoseTask:
+        return PoseTask(ShapeBasis.load(data["basis"]), parse(PoseModel, info["model"], f"{where}: model"),
+                        info["heatmap_size"], info["heatmap_sigma"])
+
+
+PLUGIN = PosePlugin()

@@ -11,18 +11,20 @@ by the same 0.22 at 5 m and at 60 m; `disparity` is disparity over its image mea
 and the prior cannot see their errors, exactly where the photometric loss is blind too.
 """
 
-import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 
+from pipeline.aign import TrainConfig
 from pipeline.config import parse
 from pipeline.datasets.vkitti import DEPTH_INVALID
 from pipeline.models.sfm import DepthDiscriminator, SfmGenerator
 from pipeline.render.warp import inverse_warp, photometric_loss
+from pipeline.shards import read_manifest
+from pipeline.tasks.plugin import LoadParams, Task, TaskPlugin
 
 
 @dataclass
@@ -78,7 +80,7 @@ def normalised_log_depth(depth: torch.Tensor) -> torch.Tensor:
     return log - log.mean(dim=(1, 2, 3), keepdim=True)
 
 
-class SfmTask:
+class SfmTask(Task):
     def __init__(self, model: SfmModel):
         self.model = model
 
@@ -108,7 +110,7 @@ class SfmTask:
         translation = (pred["translation"] - batch["motion"][:, :3, 3]).abs().mean()
         return depth + rotation + translation
 
-    def fake(self, pred: dict) -> torch.Tensor:
+    def fake(self, pred: dict, batch: dict) -> torch.Tensor:
         return self._scale_free(pred["depth"], pred["disparity"])
 
     def real(self, memory: dict) -> torch.Tensor:
@@ -124,15 +126,6 @@ class SfmTask:
         return normalised_disparity(disparity)
 
 
-def load_trained(model_dir: Path) -> tuple[SfmTask, SfmGenerator, dict]:
-    """The task, the trained generator (eval mode, on the CPU) and the model.json of a train_sfm model folder."""
-    info = json.loads((model_dir / "model.json").read_text())
-    task = SfmTask(parse(SfmModel, info["model"], str(model_dir / "model.json")))
-    generator, _ = task.build()
-    generator.load_state_dict(torch.load(model_dir / "generator.pt", map_location="cpu", weights_only=True))
-    return task, generator.eval(), info
-
-
 def edge_aware_smoothness(disparity: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     """Mean disparity gradient, down-weighted where the image has edges (exp(-|image gradient|))."""
     dx = (disparity[..., :, 1:] - disparity[..., :, :-1]).abs()
@@ -140,3 +133,27 @@ def edge_aware_smoothness(disparity: torch.Tensor, image: torch.Tensor) -> torch
     ix = (image[..., :, 1:] - image[..., :, :-1]).abs().mean(1, keepdim=True)
     iy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean(1, keepdim=True)
     return (dx * torch.exp(-ix)).mean() + (dy * torch.exp(-iy)).mean()
+
+
+class SfmPlugin(TaskPlugin):
+    """Depth and camera motion from Virtual KITTI frame pairs; the memory is depth maps of other worlds."""
+
+    name, dataset = "sfm", "vkitti"
+    supervision = ("depth", "motion", "extrinsics")
+    collate_inputs = staticmethod(collate_pairs)
+    collate_memory = staticmethod(collate_depths)
+
+    def settings(self, load: LoadParams, item: str):
+        return load("sfm.model", SfmModel), load("sfm.train", TrainConfig)
+
+    def build(self, model: SfmModel, data: dict[str, Path]) -> SfmTask:
+        return SfmTask(model)
+
+    def describe(self, model: SfmModel, item: str, data: dict[str, Path]) -> dict:
+        return {"task": self.name, "model": asdict(model), "input_size": read_manifest(data["shards"])["size"]}
+
+    def rebuild(self, info: dict, where: str, data: dict[str, Path]) -> SfmTask:
+        return SfmTask(parse(SfmModel, info["model"], f"{where}: model"))
+
+
+PLUGIN = SfmPlugin()
