@@ -1,5 +1,6 @@
 """What every stage shares: reading its params section, one-line user errors, the closing throughput line."""
 
+import argparse
 import functools
 import os
 import sys
@@ -45,6 +46,14 @@ def load_experiments() -> dict[str, list[str]]:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ParamsError(f"param experiments.{task}: found {names!r}, expected a list of names")
     return experiments
+
+
+def parse_paths(argv: list[str], doc: str, *names: str) -> argparse.Namespace:
+    """The arguments of a stage that takes only paths, in order (`doc`: its usage)."""
+    parser = argparse.ArgumentParser(description=doc)
+    for name in names:
+        parser.add_argument(name, type=Path)
+    return parser.parse_args(argv)
 
 
 def stage_main(func):

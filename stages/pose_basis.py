@@ -3,9 +3,7 @@
 usage: python -m stages.pose_basis <h36m shards> <basis .npz> <metrics json>
 """
 
-import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -13,7 +11,7 @@ from pipeline.atomic import atomic_outputs, write_json
 from pipeline.errors import ParamsError
 from pipeline.pose_basis import BasisAccumulator
 from pipeline.shards import iterate_split
-from stages.common import load_params, stage_main
+from stages.common import load_params, parse_paths, stage_main
 
 
 @dataclass
@@ -27,11 +25,7 @@ class BasisParams:
 
 @stage_main
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("shards", type=Path)
-    parser.add_argument("basis", type=Path)
-    parser.add_argument("metrics", type=Path)
-    args = parser.parse_args(argv)
+    args = parse_paths(argv, __doc__, "shards", "basis", "metrics")
     cfg = load_params("pose.basis", BasisParams)
 
     accumulator, chunk = BasisAccumulator(), []

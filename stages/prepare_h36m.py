@@ -3,8 +3,6 @@
 usage: python -m stages.prepare_h36m <shard folder> <metrics json>
 """
 
-import argparse
-from pathlib import Path
 
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.datasets.h36m import CORRUPT_SEQUENCES, open_h36m, sequence_files
@@ -14,7 +12,7 @@ from pipeline.prepare.h36m import PrepareH36m, prepare_h36m
 from pipeline.progress import StageProgress
 from pipeline.shards import ShardSet
 from pipeline.synthetic import is_synthetic
-from stages.common import load_params, report_throughput, stage_main
+from stages.common import load_params, parse_paths, report_throughput, stage_main
 
 
 def count_sequences(cfg: PrepareH36m, subjects) -> int | None:
@@ -25,10 +23,7 @@ def count_sequences(cfg: PrepareH36m, subjects) -> int | None:
 
 @stage_main
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("shards", type=Path)
-    parser.add_argument("metrics", type=Path)
-    args = parser.parse_args(argv)
+    args = parse_paths(argv, __doc__, "shards", "metrics")
     cfg = load_params("h36m", PrepareH36m)
 
     subjects = list(dict.fromkeys(cfg.splits.inputs + cfg.splits.memory + cfg.splits.test))

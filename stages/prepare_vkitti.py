@@ -3,8 +3,6 @@
 usage: python -m stages.prepare_vkitti <shard folder> <metrics json>
 """
 
-import argparse
-from pathlib import Path
 
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.datasets.images import CorruptTally
@@ -14,15 +12,12 @@ from pipeline.prepare.vkitti import PrepareVkitti, SceneStats, depth_samples, pa
 from pipeline.progress import StageProgress
 from pipeline.shards import ShardSet
 from pipeline.synthetic import is_synthetic
-from stages.common import load_params, report_throughput, stage_main
+from stages.common import load_params, parse_paths, report_throughput, stage_main
 
 
 @stage_main
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("shards", type=Path)
-    parser.add_argument("metrics", type=Path)
-    args = parser.parse_args(argv)
+    args = parse_paths(argv, __doc__, "shards", "metrics")
     cfg = load_params("vkitti", PrepareVkitti)
 
     # Parse every sequence's metadata first: a wrong layout fails before any image is decoded.

@@ -7,8 +7,6 @@ Trained on the labelled full-resolution faces of the `inputs` split (train parti
 per attribute beside the majority-class baseline, so a user sees how far the attribute rates can be trusted.
 """
 
-import argparse
-from pathlib import Path
 
 import torch
 
@@ -17,15 +15,12 @@ from pipeline.attributes import ClassifierSettings, attribute_columns, save_clas
 from pipeline.batches import BatchStream, one_pass
 from pipeline.shards import read_manifest, split_urls
 from pipeline.tasks.faces import collate_faces
-from stages.common import load_params, report_throughput, stage_main
+from stages.common import load_params, parse_paths, report_throughput, stage_main
 
 
 @stage_main
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("shards", "model", "metrics"):
-        parser.add_argument(name, type=Path)
-    args = parser.parse_args(argv)
+    args = parse_paths(argv, __doc__, "shards", "model", "metrics")
     cfg = load_params("faces.classifier", ClassifierSettings)
     manifest = read_manifest(args.shards)
     columns = attribute_columns(manifest["attributes"], cfg.attributes, "faces.classifier.attributes")
