@@ -62,6 +62,7 @@ class TrainConfig:
     lr_decay: Literal["none", "cosine", "linear"] = "none"  # then decay to lr_final x the learning rate
     lr_final: float = 1.0
     clip_grad_norm: float = 0.0  # clip the global gradient norm of G and of D to this (0: no clipping)
+    ema_decay: float = 0.0  # the trained generator is the exponential moving average of its weights (0: the last)
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0
@@ -78,6 +79,8 @@ class TrainConfig:
         for name in ("adv_warmup_steps", "warmup_steps", "clip_grad_norm"):
             if getattr(self, name) < 0:
                 raise ParamsError(f"param {where}.{name}: found {getattr(self, name)}, expected 0 or more")
+        if not 0 <= self.ema_decay < 1:
+            raise ParamsError(f"param {where}.ema_decay: found {self.ema_decay}, expected a number in [0, 1)")
         if not 0 <= self.lr_final <= 1:
             raise ParamsError(f"param {where}.lr_final: found {self.lr_final}, expected a fraction in [0, 1]")
         if self.warmup_steps >= self.steps:
@@ -205,6 +208,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
         d_run = _prepare(discriminator, world, device, runtime, sync_buffers=False)
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas_d or cfg.betas)
     gp_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    average = WeightAverage(generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
 
     start = 0
     state = None
@@ -222,6 +226,8 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             opt_d.load_state_dict(state["opt_d"])
             memory.restore(state["memory"])
         inputs.restore(state["inputs"])
+        if average is not None:
+            average.load_state_dict(state["average"])
         torch.set_rng_state(state["rng"])
         gp_rng.set_state(state["gp_rng"])
         start = state["step"]
@@ -292,6 +298,8 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             logs["grad_g"] = _backward("loss_g", loss_g, step, generator, cfg.clip_grad_norm, models,
                                        lambda: g_loss(generator, discriminator, batch, step)[0])  # noqa: B023
             opt_g.step()
+            if average is not None:
+                average.update(generator, step)
             logs |= {"loss_g": loss_g.item()} | {k: v.item() for k, v in terms.items()}
 
             if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
@@ -315,10 +323,13 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
                     "discriminator": discriminator.state_dict() if adversarial else None,
                     "opt_d": opt_d.state_dict() if adversarial else None,
                     "inputs": inputs.state(), "memory": memory.state() if adversarial else None,
+                    "average": average.state_dict() if average is not None else None,
                     "rng": torch.get_rng_state(), "gp_rng": gp_rng.get_state(),
                 })
     if live is not None:
         live.end()
+    if average is not None:
+        generator.load_state_dict(average.state_dict())
     return {
         "steps": cfg.steps,
         "device": device.type,
@@ -327,6 +338,32 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
         "data_wait_share": round(waited_seconds / timed_seconds, 4) if timed_seconds else None,
         "final": {k: round(v, 6) for k, v in losses.items()},
     }
+
+
+class WeightAverage:
+    """Exponential moving average of a model's weights and buffers: adversarial training oscillates around a solution,
+    its average settles near it. The decay grows as (1 + step) / (10 + step) towards `decay`, so the first steps'
+    weights do not linger."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.tensors = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))
+        for key, value in model.state_dict().items():
+            if value.is_floating_point():
+                self.tensors[key].lerp_(value, 1 - decay)
+            else:
+                self.tensors[key].copy_(value)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return self.tensors
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
+        for key, value in tensors.items():
+            self.tensors[key].copy_(value)
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.aign import TrainConfig, TrainingDiverged, seed_everything, train
+from pipeline.aign import TrainConfig, TrainingDiverged, WeightAverage, seed_everything, train
 from pipeline.batches import BatchStream
 from pipeline.errors import ParamsError, UserError
 from pipeline.pose_basis import BasisAccumulator
@@ -69,8 +69,9 @@ class _Interrupt(RuntimeError):
     pass
 
 
-def test_resume_equals_uninterrupted(pose_shards, tmp_path):
-    cfg = TrainConfig(steps=6, batch_size=8, checkpoint_every=2, gan_loss="wgan-gp", d_steps=2)
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_resume_equals_uninterrupted(pose_shards, tmp_path, ema_decay):
+    cfg = TrainConfig(steps=6, batch_size=8, checkpoint_every=2, gan_loss="wgan-gp", d_steps=2, ema_decay=ema_decay)
     task, generator, discriminator, inputs, memory = _setup(pose_shards)
     train(task, generator, discriminator, inputs, memory, cfg, "aign", checkpoint=tmp_path / "a.pt", fingerprint="f")
     uninterrupted = {k: v.clone() for k, v in generator.state_dict().items()}
@@ -185,6 +186,35 @@ def test_learning_rate_schedule():
     assert TrainConfig(steps=5).lr_factor(4) == 1.0
     ramp = TrainConfig(w_adv=0.2, adv_warmup_steps=100)
     assert [ramp.adv_weight(s) for s in (0, 50, 100, 400)] == pytest.approx([0.0, 0.1, 0.2, 0.2])
+
+
+def test_weight_average_follows_the_weights_with_a_lag():
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    average = WeightAverage(model, decay=0.9)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    average.update(model, step=0)  # the first steps decay by (1 + step) / (10 + step): 0.1 here
+    assert torch.allclose(average.state_dict()["weight"], torch.full((1, 2), 0.1 * 1.0 + 0.9 * 3.0))
+    average.update(model, step=1000)  # then by `decay`
+    assert torch.allclose(average.state_dict()["weight"], torch.full((1, 2), 0.9 * 2.8 + 0.1 * 3.0))
+
+
+def test_the_trained_generator_is_the_average_when_asked(pose_shards, tmp_path):
+    final = {}
+    for decay in (0.0, 0.9):
+        task, generator, discriminator, inputs, memory = _setup(pose_shards)
+        cfg = TrainConfig(steps=4, batch_size=8, ema_decay=decay)
+        train(task, generator, discriminator, inputs, memory, cfg, "aign", checkpoint=tmp_path / f"{decay}.pt",
+              fingerprint="f")
+        final[decay] = generator.state_dict()
+        saved = torch.load(tmp_path / f"{decay}.pt", weights_only=True)["average"]
+        assert (saved is None) == (decay == 0)
+        assert decay == 0 or all(torch.equal(saved[k], v) for k, v in final[decay].items())
+    assert any(not torch.equal(final[0.0][k], final[0.9][k]) for k in final[0.0])
+    with pytest.raises(ParamsError, match=r"param sr.train.ema_decay: found 1.0, expected a number in \[0, 1\)"):
+        TrainConfig(ema_decay=1.0).check("sr.train")
 
 
 def test_schedule_params_are_checked():

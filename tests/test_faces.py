@@ -16,7 +16,7 @@ from pipeline.attributes import AttributeRates
 from pipeline.batches import BatchStream
 from pipeline.config import parse
 from pipeline.errors import ParamsError
-from pipeline.models.faces import SuperResolutionGenerator, _subpixel_conv
+from pipeline.models.faces import FaceDiscriminator, SuperResolutionGenerator, _subpixel_conv
 from pipeline.render.faces import average_pool
 from pipeline.shards import split_urls
 from pipeline.tasks.faces import PLUGINS, FaceModel, Inpainting, SuperResolution, collate_faces
@@ -111,6 +111,26 @@ def test_super_resolution_discriminator_can_judge_only_the_detail_the_renderer_d
     with pytest.raises(ParamsError, match=r"param faces.sr.disc_input: found 'pixels', expected one of face, "
                                           r"detail, face_and_detail"):
         parse(SuperResolution, {"disc_input": "pixels"}, "faces.sr")
+
+
+def test_the_face_view_discriminator_knows_where_a_feature_lies():
+    """Patches averaged barely tell ridges on the forehead from the same ridges lower down (they differ only at the
+    borders' padding); one judgement of the whole face does. Relative to the ridges' own effect, over five inits."""
+    blank = torch.full((1, 3, 64, 64), 0.5)
+    high, low = blank.clone(), blank.clone()
+    high[..., 20:24, 24:40] = torch.tensor([0.2, 0.8, 0.2, 0.8])[:, None]
+    low[..., 36:40, 24:40] = torch.tensor([0.2, 0.8, 0.2, 0.8])[:, None]  # 16 pixels lower: two strides of 8
+    for seed in range(5):
+        moved = {}
+        for view in ("patches", "face"):
+            torch.manual_seed(seed)
+            discriminator = FaceDiscriminator(8, 3, 64 if view == "face" else None)
+            with torch.no_grad():
+                moved[view] = ((discriminator(high) - discriminator(low)).abs()
+                               / (discriminator(high) - discriminator(blank)).abs()).item()
+        assert moved["patches"] < moved["face"], (seed, moved)
+    with pytest.raises(ParamsError, match=r"param faces.sr.disc_view: found 'pixels', expected patches or face"):
+        parse(SuperResolution, {"disc_view": "pixels"}, "faces.sr")
 
 
 def test_each_inpainting_memory_gets_the_hole_its_attribute_lives_in():

@@ -82,22 +82,28 @@ class InpaintingGenerator(nn.Module):
 
 
 class FaceDiscriminator(nn.Module):
-    """Judges overlapping face patches of about 40x40 pixels (a full-resolution convolution, three strided ones,
-    spectral normalisation) and averages the logits: big enough to see a nose or a mouth with its surroundings, many
-    judgements per face."""
+    """Judges a face through a full-resolution convolution and three strided ones (spectral normalisation).
 
-    def __init__(self, width: int = 32, channels: int = 3):
+    `size` None: judges overlapping patches of about 40x40 pixels and averages the logits (big enough to see a nose or
+    a mouth with its surroundings, many judgements per face). `size` given (the input's side): one judgement of the
+    whole face by a linear layer over the feature map, which knows where each feature lies (skin folds belong on the
+    forehead and around the eyes, not on the background)."""
+
+    def __init__(self, width: int = 32, channels: int = 3, size: int | None = None):
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm
+        head = [sn(nn.Conv2d(4 * width, 1, 3, 1, 1))] if size is None else [
+            nn.Flatten(), sn(nn.Linear(4 * width * (size // 8) ** 2, 1))]
         self.net = nn.Sequential(
             sn(nn.Conv2d(channels, width, 3, 1, 1)), nn.LeakyReLU(0.2, inplace=True),  # full resolution: no aliasing
             sn(nn.Conv2d(width, width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
             sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
             sn(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-            sn(nn.Conv2d(4 * width, 1, 3, 1, 1)))
+            *head)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.net(image * 2 - 1).mean(dim=(1, 2, 3))
+        logits = self.net(image * 2 - 1)
+        return logits.mean(dim=(1, 2, 3)) if logits.dim() == 4 else logits[:, 0]
 
 
 class AttributeClassifier(nn.Module):

@@ -48,10 +48,13 @@ class SuperResolution:
 
     factor: int = 4
     disc_input: str = "face"  # what D judges: face, detail (the face less its block means), or face_and_detail
+    disc_view: str = "patches"  # patches (40x40, logits averaged) or face (one judgement of the whole face)
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def check(self, where: str) -> None:
+        if self.disc_view not in ("patches", "face"):
+            raise ParamsError(f"param {where}.disc_view: found {self.disc_view!r}, expected patches or face")
         if self.disc_input not in DISC_INPUTS:
             raise ParamsError(f"param {where}.disc_input: found {self.disc_input!r}, expected one of "
                               f"{', '.join(DISC_INPUTS)}")
@@ -120,7 +123,7 @@ class SuperResolutionTask(FaceTask):
         m = self.settings.model
         channels = 6 if self.settings.disc_input == "face_and_detail" else 3
         return (SuperResolutionGenerator(self.settings.factor, m.width, m.blocks),
-                FaceDiscriminator(m.disc_width, channels))
+                FaceDiscriminator(m.disc_width, channels, self.size if self.settings.disc_view == "face" else None))
 
     def observe(self, batch: dict) -> torch.Tensor:
         """The generator's input: the low-resolution face."""
