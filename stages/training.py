@@ -26,10 +26,6 @@ from stages.common import load_params
 CHECKPOINTS = Path("data/checkpoints")
 
 
-def add_seed_option(parser) -> None:
-    parser.add_argument("--seed", type=int, help="train with this seed instead of the params' (the seed study)")
-
-
 def seeded(cfg: TrainConfig, experiment: str, seed: int | None) -> tuple[TrainConfig, str]:
     """`cfg` with `seed`, and the experiment's name: `<experiment>-s<seed>` when the seed is not the params' own, so
     that its scratch checkpoints are its own."""
@@ -50,7 +46,7 @@ def train_main(plugin: TaskPlugin, argv: list[str], stage: str, doc: str) -> Non
     parser.add_argument("item", help="the experiment: a variant (" + ", ".join(VARIANTS) + ") or a memory set")
     for name in (*plugin.data, "model", "metrics", "live"):
         parser.add_argument(name, type=Path)
-    add_seed_option(parser)
+    parser.add_argument("--seed", type=int, help="train with this seed instead of the params' (the seed study)")
     args = parser.parse_args(argv)
     variant = plugin.variant(args.item)
     if variant not in VARIANTS:

@@ -1,4 +1,5 @@
-"""What a task plugs into the pipeline, in one object: the train, evaluate and bench stages are generic over it.
+"""What a task plugs into the pipeline, in one object: the train and bench stages are generic over it, and the
+evaluations rebuild trained models through it.
 
 A plug-in knows its params sections, how to build its models from them, how to collate its batches, which batch keys
 are supervision (the ground truth that only the `supervised` variant may see: they are dropped from the batches of
