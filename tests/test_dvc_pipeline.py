@@ -228,6 +228,21 @@ def test_metrics_show_loads_every_metric(repo):
 
 
 @pytest.mark.slow
+def test_metrics_diff_against_the_previous_commit_loads_every_metric(repo):
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "results"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "nothing changed"], cwd=repo, check=True, env=env)
+    diff = subprocess.run([sys.executable, "-m", "dvc", "metrics", "diff", "HEAD~1", "--all", "--json"], cwd=repo,
+                          capture_output=True, text=True, env=env)
+    assert diff.returncode == 0 and "failed to load" not in diff.stderr + diff.stdout, diff.stderr
+    changes = json.loads(diff.stdout)
+    assert {"metrics/eval/pose-aign.json", "metrics/summary.json"} <= set(changes)
+    assert all(entry.get("diff") in (0, None) for entries in changes.values() for entry in entries.values())
+
+
+@pytest.mark.slow
 def test_data_and_models_round_trip_through_a_dvc_remote(repo, tmp_path):
     _run(repo, "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     _run(repo, "push")

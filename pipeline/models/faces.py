@@ -92,14 +92,14 @@ class FaceDiscriminator(nn.Module):
     def __init__(self, width: int = 32, channels: int = 3, size: int | None = None):
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm
-        head = [sn(nn.Conv2d(4 * width, 1, 3, 1, 1))] if size is None else [
-            nn.Flatten(), sn(nn.Linear(4 * width * (size // 8) ** 2, 1))]
-        self.net = nn.Sequential(
+        body = [  # built before the head: the layers draw their initial weights in this order
             sn(nn.Conv2d(channels, width, 3, 1, 1)), nn.LeakyReLU(0.2, inplace=True),  # full resolution: no aliasing
             sn(nn.Conv2d(width, width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
             sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-            sn(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-            *head)
+            sn(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True)]
+        head = [sn(nn.Conv2d(4 * width, 1, 3, 1, 1))] if size is None else [
+            nn.Flatten(), sn(nn.Linear(4 * width * (size // 8) ** 2, 1))]
+        self.net = nn.Sequential(*body, *head)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         logits = self.net(image * 2 - 1)
