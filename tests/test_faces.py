@@ -176,9 +176,35 @@ def test_inpainting_discriminator_judges_the_window_around_the_hole():
     assert hole.sum() == (x1 - x0) * (y1 - y0) and (fake[0][:, hole] == 0).all()  # the whole hole is in view
     whole = PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_margin=None), 32, (19, 39, 140, 140))
     assert torch.equal(whole.real(batch), batch["image"])
-    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margin: found 0, expected a margin >= 0 giving "
-                                          r"a discriminator window of at least 16x16"):
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margin: found 0 \(disc_scale 1\), expected a "
+                                          r"margin >= 0 giving a discriminator window of at least 16x16"):
         PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_margin=0), 32, (19, 39, 140, 140))
+
+
+def test_the_window_view_discriminator_judges_the_inpainting_window_once():
+    """A rectangular window (the mouth's is wider than high) gets one judgement from a linear head that knows where in
+    the window each feature lies; without a margin the window is the whole face."""
+    settings = dataclasses.replace(_settings("inpaint"), disc_view="window")
+    batch = {"image": torch.rand(3, 3, 64, 64), "keys": ["a", "b", "c"]}
+    for margin, scale in ((8, 1), (None, 1), (8, 2)):
+        task = PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_margin=margin, disc_scale=scale), 64,
+                                            (19, 39, 140, 140))
+        _, discriminator = task.build()
+        judged = task.real(batch)
+        width, height = task.window or (64, 64)
+        assert judged.shape[2:] == (height // scale, width // scale)
+        assert (height != width) == (margin is not None)  # the mouth's window is wider than high
+        assert discriminator(judged).shape == (3,)
+        assert isinstance(discriminator.net[-1], torch.nn.Linear)
+    pooled = PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_scale=2), 64, (19, 39, 140, 140))
+    x, y = pooled.masks.windows(["a"], *pooled.window)[0]
+    torch.testing.assert_close(pooled.real(batch)[0, :, 0, 0], batch["image"][0, :, y:y + 2, x:x + 2].mean(dim=(1, 2)))
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margin: found 8 \(disc_scale 4\), expected"):
+        PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_scale=4), 64, (19, 39, 140, 140))
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_view: found 'face', expected patches or window"):
+        parse(Inpainting, {"disc_view": "face"}, "faces.inpaint")
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_scale: found 0, expected a positive integer"):
+        parse(Inpainting, {"disc_scale": 0}, "faces.inpaint")
 
 
 def test_attribute_rates_follow_the_filter():

@@ -85,11 +85,11 @@ class FaceDiscriminator(nn.Module):
     """Judges a face through a full-resolution convolution and three strided ones (spectral normalisation).
 
     `size` None: judges overlapping patches of about 40x40 pixels and averages the logits (big enough to see a nose or
-    a mouth with its surroundings, many judgements per face). `size` given (the input's side): one judgement of the
-    whole face by a linear layer over the feature map, which knows where each feature lies (skin folds belong on the
-    forehead and around the eyes, not on the background)."""
+    a mouth with its surroundings, many judgements per face). `size` given (the input's side, or its height and
+    width): one judgement of the whole input by a linear layer over the feature map, which knows where each feature
+    lies (skin folds belong on the forehead and around the eyes, not on the background)."""
 
-    def __init__(self, width: int = 32, channels: int = 3, size: int | None = None):
+    def __init__(self, width: int = 32, channels: int = 3, size: int | tuple[int, int] | None = None):
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm
         body = [  # built before the head: the layers draw their initial weights in this order
@@ -97,8 +97,12 @@ class FaceDiscriminator(nn.Module):
             sn(nn.Conv2d(width, width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
             sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
             sn(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True)]
-        head = [sn(nn.Conv2d(4 * width, 1, 3, 1, 1))] if size is None else [
-            nn.Flatten(), sn(nn.Linear(4 * width * (size // 8) ** 2, 1))]
+        if size is None:
+            head = [sn(nn.Conv2d(4 * width, 1, 3, 1, 1))]
+        else:
+            height, width_px = (size, size) if isinstance(size, int) else size
+            cells = (height // 8) * (width_px // 8)  # the body's three stride-2 layers
+            head = [nn.Flatten(), sn(nn.Linear(4 * width * cells, 1))]
         self.net = nn.Sequential(*body, *head)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

@@ -74,10 +74,16 @@ class Inpainting:
     regions: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # x, y, w, h in the 178x218 face
     random_size: tuple[float, float] = (0.25, 0.5)  # random boxes: side as a share of the face side
     disc_margin: int | None = 8  # context pixels around the hole in the discriminator's window; None: whole face
+    disc_view: str = "patches"  # patches (about 40x40, logits averaged) or window (one judgement of the window)
+    disc_scale: int = 1  # the discriminator judges the window average-pooled by this factor
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def check(self, where: str) -> None:
+        if self.disc_view not in ("patches", "window"):
+            raise ParamsError(f"param {where}.disc_view: found {self.disc_view!r}, expected patches or window")
+        if self.disc_scale < 1:
+            raise ParamsError(f"param {where}.disc_scale: found {self.disc_scale}, expected a positive integer")
         for memory_set, hole in self.memory_masks.items():
             if hole != "random" and hole not in self.regions:
                 raise ParamsError(f"param {where}.memory_masks.{memory_set}: found {hole!r}, expected random or one "
@@ -159,14 +165,17 @@ class InpaintingTask(FaceTask):
         self.settings, self.size = settings, size
         self.masks = MaskMaker(settings.mask, settings.regions, crop_box, size, settings.random_size)
         self.window = None if settings.disc_margin is None else self.masks.window_size(settings.disc_margin)
-        if settings.disc_margin is not None and (settings.disc_margin < 0 or min(self.window) < MIN_WINDOW):
-            raise ParamsError(f"param faces.inpaint.disc_margin: found {settings.disc_margin}, expected a margin >= 0 "
-                              f"giving a discriminator window of at least {MIN_WINDOW}x{MIN_WINDOW} pixels (or null: "
-                              f"the whole face)")
+        width, height = self.window or (size, size)
+        self.judged_size = height // settings.disc_scale, width // settings.disc_scale  # what D sees: (H, W)
+        if (settings.disc_margin is not None and settings.disc_margin < 0) or min(self.judged_size) < MIN_WINDOW:
+            raise ParamsError(f"param faces.inpaint.disc_margin: found {settings.disc_margin} (disc_scale "
+                              f"{settings.disc_scale}), expected a margin >= 0 giving a discriminator window of at "
+                              f"least {MIN_WINDOW}x{MIN_WINDOW} pixels after pooling (or null: the whole face)")
 
     def build(self):
         m = self.settings.model
-        return InpaintingGenerator(m.width, m.blocks), FaceDiscriminator(m.disc_width)
+        view = self.judged_size if self.settings.disc_view == "window" else None
+        return InpaintingGenerator(m.width, m.blocks), FaceDiscriminator(m.disc_width, 3, view)
 
     def mask(self, batch: dict) -> torch.Tensor:
         """(B, 1, S, S): 1 inside the hole."""
@@ -183,10 +192,11 @@ class InpaintingTask(FaceTask):
 
     def local(self, faces: torch.Tensor, keys: list[str]) -> torch.Tensor:
         """What the discriminator judges: each face's window around its hole (memory faces: around the hole their
-        key would get), or the whole face."""
-        if self.window is None:
-            return faces
-        return crop_windows(faces, self.masks.windows(keys, *self.window), *self.window)
+        key would get), or the whole face; average-pooled by `disc_scale`."""
+        if self.window is not None:
+            faces = crop_windows(faces, self.masks.windows(keys, *self.window), *self.window)
+        scale = self.settings.disc_scale
+        return faces if scale == 1 else F.avg_pool2d(faces, scale)
 
     def fake(self, pred: dict, batch: dict) -> torch.Tensor:
         return self.local(pred["face"], batch["keys"])
