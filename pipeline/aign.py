@@ -105,7 +105,10 @@ class TrainConfig:
 
 class Task(Protocol):
     """What the loop asks of a task (built by its plug-in, pipeline.tasks.plugin). `to(device)` moves the task's
-    constant tensors (module buffers) once, before the first step."""
+    constant tensors (module buffers) once, before the first step. `channels_last`: its networks convolve images,
+    so they and the batches' 4-D tensors run in channels-last layout where `runtime.channels_last` asks for it."""
+
+    channels_last: bool
 
     def to(self, device: torch.device) -> "Task": ...
     def predict(self, generator: torch.nn.Module, batch: dict) -> Any: ...
@@ -141,10 +144,10 @@ def _to_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
 
 
 def _prepare(module: torch.nn.Module, world: distributed.World, device: torch.device,
-             runtime: distributed.Runtime, sync_buffers: bool) -> torch.nn.Module:
+             runtime: distributed.Runtime, channels_last: bool, sync_buffers: bool) -> torch.nn.Module:
     """Move `module` to `device`; return what the loop calls: the module, wrapped in DDP and compiled if asked."""
     module.to(device)
-    if runtime.channels_last and device.type == "cuda":
+    if channels_last:
         module.to(memory_format=torch.channels_last)
     wrapped = distributed.wrap(module, world, device, sync_buffers=sync_buffers)
     return torch.compile(wrapped) if runtime.compile else wrapped
@@ -199,13 +202,13 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
     device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
     runtime = runtime or distributed.Runtime()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    channels_last = runtime.channels_last and device.type == "cuda"
+    channels_last = runtime.channels_last and task.channels_last
     task.to(device)
-    g_run = _prepare(generator, world, device, runtime, sync_buffers=True)
+    g_run = _prepare(generator, world, device, runtime, channels_last, sync_buffers=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     d_run = opt_d = None
     if adversarial:
-        d_run = _prepare(discriminator, world, device, runtime, sync_buffers=False)
+        d_run = _prepare(discriminator, world, device, runtime, channels_last, sync_buffers=False)
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=cfg.betas_d or cfg.betas)
     gp_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
     average = WeightAverage(generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
@@ -248,9 +251,10 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             loss = loss + cfg.gp_weight * gradient_penalty(d, real, fake, gp_rng)
         return loss
 
-    def g_loss(g: torch.nn.Module, d: torch.nn.Module | None, batch: dict, step: int):
+    def g_loss(g: torch.nn.Module, d: torch.nn.Module | None, batch: dict, step: int, prediction=None):
         with autocast:
-            prediction = task.predict(g, batch)
+            if prediction is None:
+                prediction = task.predict(g, batch)
             if variant == "supervised":
                 terms = {"loss_sup": task.supervised_loss(prediction, batch)}
                 weights = {"loss_sup": cfg.w_sup}
@@ -277,10 +281,12 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
             waited = time.perf_counter() - tick
             _set_lr(opt_g, cfg.lr_g * cfg.lr_factor(step))
             logs = {}
+            with autocast:  # G does not change during D's updates: one forward serves D's updates and G's loss
+                prediction = task.predict(g_run, batch)
             if adversarial:
                 _set_lr(opt_d, cfg.lr_d * cfg.lr_factor(step))
-                with torch.no_grad(), autocast:  # G does not change during D's updates: predict once
-                    fake = task.fake(task.predict(generator, batch), batch).float()
+                with autocast:
+                    fake = task.fake(prediction, batch).detach().float()
                 for _ in range(cfg.d_steps):  # each D update sees a fresh memory batch
                     fetch = time.perf_counter()
                     real = task.real(_to_device(next(memory), device, channels_last))
@@ -293,7 +299,7 @@ def train(task: Task, generator: torch.nn.Module, discriminator: torch.nn.Module
                     opt_d.step()
                 logs["loss_d"] = loss_d.item()
 
-            loss_g, terms = g_loss(g_run, d_run, batch, step)
+            loss_g, terms = g_loss(g_run, d_run, batch, step, prediction)
             opt_g.zero_grad(set_to_none=True)
             logs["grad_g"] = _backward("loss_g", loss_g, step, generator, cfg.clip_grad_norm, models,
                                        lambda: g_loss(generator, discriminator, batch, step)[0])  # noqa: B023

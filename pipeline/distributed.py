@@ -22,7 +22,7 @@ class Runtime:
     processes: int = 1  # training processes on this node (DDP when > 1; one per GPU on a GPU node)
     shard_url: str = "{path}"  # how training opens a shard; {path} is its local path (e.g. "pipe:cat {path}")
     compile: bool = False  # torch.compile the generator and the discriminator
-    channels_last: bool = True  # channels-last convolutions on CUDA (ignored on the CPU)
+    channels_last: bool = True  # channels-last layout for the tasks whose networks convolve images
 
     def check(self, where: str = "runtime") -> None:
         if self.processes < 1:

@@ -55,12 +55,15 @@ def _setup(shards, seed=0):
 def test_each_variant_trains(pose_shards, tmp_path, variant, losses):
     task, generator, discriminator, inputs, memory = _setup(pose_shards)
     before = [p.detach().clone() for p in generator.parameters()]
+    predictions, predict = [], task.predict
+    task.predict = lambda g, batch: predictions.append(1) or predict(g, batch)
     cfg = TrainConfig(steps=3, batch_size=8, log_every=1, checkpoint_every=2)
     summary = train(task, generator, discriminator, inputs, memory, cfg, variant,
                     checkpoint=tmp_path / "ck.pt", fingerprint="x", log_dir=tmp_path / "live")
     assert losses | {"loss_g", "grad_g"} == set(summary["final"])
     assert all(np.isfinite(v) for v in summary["final"].values())
     assert summary["train_samples_per_s"] > 0
+    assert len(predictions) == cfg.steps  # one forward a step serves D's update and G's loss
     assert any(not torch.equal(a, b) for a, b in zip(before, generator.parameters(), strict=True))
     assert (tmp_path / "live" / "plots" / "metrics" / "train" / "loss_g.tsv").is_file()
 
@@ -82,7 +85,7 @@ def test_resume_equals_uninterrupted(pose_shards, tmp_path, ema_decay):
 
     def crashing_predict(g, batch):  # dies during step 5, after the checkpoint of step 4
         calls["n"] += 1
-        if calls["n"] > 4 * 2:  # two predictions a step: one for D, one for G
+        if calls["n"] > 4:  # one prediction a step
             raise _Interrupt("power cut")
         return real_predict(g, batch)
 

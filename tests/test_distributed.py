@@ -16,6 +16,7 @@ from pipeline.distributed import Runtime
 from pipeline.errors import ParamsError
 from pipeline.pose_basis import BasisAccumulator
 from pipeline.shards import ShardSet, iterate_split, open_shards, split_urls
+from pipeline.tasks.plugin import Task
 
 # Runs a training stage under torchrun with spies: every rank saves its final parameters and lists what it wrote.
 SPY = """
@@ -240,3 +241,37 @@ def test_batches_move_to_the_device_in_channels_last_layout():
     assert torch.equal(moved["image"], batch["image"]) and torch.equal(moved["pose"], batch["pose"])
     assert moved["keys"] == ["a", "b"]
     assert _to_device(batch, torch.device("cpu"), channels_last=False)["image"].is_contiguous()
+
+
+class _LayoutProbe(Task):
+    """A one-convolution task that records the memory layout of what the loop hands it."""
+
+    def __init__(self, channels_last: bool):
+        self.channels_last, self.seen = channels_last, []
+
+    def predict(self, generator, batch: dict) -> torch.Tensor:
+        self.seen.append((batch["image"].is_contiguous(memory_format=torch.channels_last),
+                          generator.weight.is_contiguous(memory_format=torch.channels_last)))
+        return generator(batch["image"])
+
+    def reconstruction_loss(self, prediction, batch: dict) -> torch.Tensor:
+        return torch.nn.functional.mse_loss(prediction, batch["image"])
+
+    def fake(self, prediction, batch: dict) -> torch.Tensor:
+        return prediction.flatten(1)
+
+    def real(self, memory: dict) -> torch.Tensor:
+        return memory["image"].flatten(1)
+
+
+@pytest.mark.parametrize("task_wants, runtime_wants", [(True, True), (True, False), (False, True)])
+def test_convolutional_tasks_train_in_channels_last_layout_where_runtime_asks(tmp_path, task_wants, runtime_wants):
+    from pipeline.aign import TrainConfig, train
+    from pipeline.bench import RepeatedBatch
+
+    task = _LayoutProbe(task_wants)
+    batch = {"image": torch.rand(2, 3, 4, 4)}
+    train(task, torch.nn.Conv2d(3, 3, 3, 1, 1), torch.nn.Linear(48, 1), RepeatedBatch(batch), RepeatedBatch(batch),
+          TrainConfig(steps=2, batch_size=2), "aign", checkpoint=tmp_path / "c.pt", fingerprint="f",
+          runtime=Runtime(channels_last=runtime_wants))
+    assert task.seen == [(task_wants and runtime_wants,) * 2] * 2

@@ -85,6 +85,8 @@ class BasisBuffers(torch.nn.Module):
 class PoseTask(Task):
     """`heatmap_size` and `heatmap_sigma` describe the input heatmaps (from the shard manifest)."""
 
+    channels_last = False  # MLPs over joint coordinates: nothing convolves, and the heatmaps' centroids want NCHW
+
     def __init__(self, basis: ShapeBasis, model: PoseModel, heatmap_size: int, heatmap_sigma: float):
         self.basis = BasisBuffers(basis)
         self.model, self.heatmap_size = model, heatmap_size
