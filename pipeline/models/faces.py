@@ -100,8 +100,8 @@ class FaceDiscriminator(nn.Module):
         if size is None:
             head = [sn(nn.Conv2d(4 * width, 1, 3, 1, 1))]
         else:
-            height, width_px = (size, size) if isinstance(size, int) else size
-            cells = (height // 8) * (width_px // 8)  # the body's three stride-2 layers
+            rows, cols = (size, size) if isinstance(size, int) else size
+            cells = (rows // 8) * (cols // 8)  # the body's three stride-2 layers
             head = [nn.Flatten(), sn(nn.Linear(4 * width * cells, 1))]
         self.net = nn.Sequential(*body, *head)
 

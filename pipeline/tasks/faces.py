@@ -166,11 +166,15 @@ class InpaintingTask(FaceTask):
         self.masks = MaskMaker(settings.mask, settings.regions, crop_box, size, settings.random_size)
         self.window = None if settings.disc_margin is None else self.masks.window_size(settings.disc_margin)
         width, height = self.window or (size, size)
+        if (settings.disc_margin is not None and settings.disc_margin < 0) or min(width, height) < MIN_WINDOW:
+            raise ParamsError(f"param faces.inpaint.disc_margin: found {settings.disc_margin}, expected a margin >= 0 "
+                              f"giving a discriminator window of at least {MIN_WINDOW}x{MIN_WINDOW} pixels (or null: "
+                              "the whole face)")
         self.judged_size = height // settings.disc_scale, width // settings.disc_scale  # what D sees: (H, W)
-        if (settings.disc_margin is not None and settings.disc_margin < 0) or min(self.judged_size) < MIN_WINDOW:
-            raise ParamsError(f"param faces.inpaint.disc_margin: found {settings.disc_margin} (disc_scale "
-                              f"{settings.disc_scale}), expected a margin >= 0 giving a discriminator window of at "
-                              f"least {MIN_WINDOW}x{MIN_WINDOW} pixels after pooling (or null: the whole face)")
+        if min(self.judged_size) < MIN_WINDOW:
+            raise ParamsError(f"param faces.inpaint.disc_scale: found {settings.disc_scale}, expected a factor that "
+                              f"leaves the {width}x{height} discriminator window at least {MIN_WINDOW}x{MIN_WINDOW} "
+                              "pixels")
 
     def build(self):
         m = self.settings.model
@@ -196,7 +200,7 @@ class InpaintingTask(FaceTask):
         if self.window is not None:
             faces = crop_windows(faces, self.masks.windows(keys, *self.window), *self.window)
         scale = self.settings.disc_scale
-        return faces if scale == 1 else F.avg_pool2d(faces, scale)
+        return faces if scale == 1 else average_pool(faces, scale)
 
     def fake(self, pred: dict, batch: dict) -> torch.Tensor:
         return self.local(pred["face"], batch["keys"])
