@@ -12,7 +12,14 @@ from pipeline.aign import TrainConfig, seed_everything, train
 from pipeline.batches import BatchStream
 from pipeline.models.sfm import DepthNet, rotation_from_axis_angle
 from pipeline.shards import split_urls
-from pipeline.tasks.sfm import SfmModel, SfmTask, collate_depths, collate_pairs
+from pipeline.tasks.sfm import (
+    LOG_DEPTH_GRADIENT_GAIN,
+    SfmModel,
+    SfmTask,
+    collate_depths,
+    collate_pairs,
+    log_depth_gradients,
+)
 from stages.prepare_vkitti import main as prepare_vkitti
 
 
@@ -58,3 +65,24 @@ def test_rotation_from_axis_angle():
     R = rotation_from_axis_angle(torch.tensor([[0.0, np.pi / 2, 0.0], [0.0, 0.0, 0.0]]))
     np.testing.assert_allclose(R[0].numpy(), [[0, 0, 1], [0, 1, 0], [-1, 0, 0]], atol=1e-6)
     np.testing.assert_allclose(R[1].numpy(), np.eye(3), atol=1e-6)
+
+
+def test_log_depth_gradients_see_shape_not_scale():
+    columns = torch.arange(6, dtype=torch.float32)
+    depth = (5.0 * torch.exp(0.1 * columns)).expand(1, 1, 4, 6)  # log depth rises 0.1 a column, flat down the rows
+    gradients = log_depth_gradients(depth)
+    assert gradients.shape == (1, 2, 4, 6)
+    np.testing.assert_allclose(gradients[0, 0, :, :-1].numpy(), 0.1 * LOG_DEPTH_GRADIENT_GAIN, rtol=1e-5)
+    assert (gradients[0, 0, :, -1] == 0).all() and (gradients[0, 1] == 0).all()
+    torch.testing.assert_close(log_depth_gradients(depth * 37.0), gradients)  # monocular depth has no scale
+
+
+@pytest.mark.parametrize("disc_input, channels", [("log_depth_gradient", 2), ("log_depth", 1), ("disparity", 1)])
+def test_discriminator_judges_memory_and_predictions_in_its_representation(disc_input, channels):
+    task = SfmTask(SfmModel(width=8, disc_width=8, disc_input=disc_input))
+    generator, discriminator = task.build()
+    memory = {"depth": torch.rand(2, 1, 16, 48) * 60 * (torch.rand(2, 1, 16, 48) > 0.1)}  # 0: no depth (sky)
+    pred = task.predict(generator, {"image1": torch.rand(2, 3, 16, 48), "image2": torch.rand(2, 3, 16, 48)})
+    real, fake = task.real(memory), task.fake(pred, {})
+    assert real.shape == fake.shape == (2, channels, 16, 48)
+    assert torch.isfinite(real).all() and discriminator(real).shape == discriminator(fake).shape == (2,)

@@ -80,14 +80,14 @@ class SfmGenerator(nn.Module):
 
 
 class DepthDiscriminator(nn.Module):
-    """Judges scale-free depth maps (B, 1, H, W) patch by patch (a PatchGAN, averaged), spectrally normalised so that
-    its judgement changes smoothly with its input (Miyato et al. 2018) when `spectral_norm`."""
+    """Judges scale-free depth maps (B, channels, H, W) patch by patch (a PatchGAN, averaged), spectrally normalised
+    so that its judgement changes smoothly with its input (Miyato et al. 2018) when `spectral_norm`."""
 
-    def __init__(self, width: int = 16, spectral_norm: bool = True):
+    def __init__(self, width: int = 16, spectral_norm: bool = True, channels: int = 1):
         super().__init__()
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         self.net = nn.Sequential(
-            wrap(nn.Conv2d(1, width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            wrap(nn.Conv2d(channels, width, 4, 2, 1)), nn.LeakyReLU(0.2),
             wrap(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
             wrap(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
             wrap(nn.Conv2d(4 * width, 1, 3, 1, 1)),

@@ -7,8 +7,11 @@ disparity (`sfm.model.smoothness`).
 
 The discriminator sees depth without its scale (monocular depth has none), in a representation chosen by
 `sfm.model.disc_input`: `log_depth` (the default) is log depth minus its image mean, where a 25% error moves a pixel
-by the same 0.22 at 5 m and at 60 m; `disparity` is disparity over its image mean, where far pixels all sit near 0
-and the prior cannot see their errors, exactly where the photometric loss is blind too.
+by the same 0.22 at 5 m and at 60 m; `log_depth_gradient` is the differences of log depth between neighbouring
+pixels, right and down: the local shape of the surfaces (a tilted road, an upright facade, an occluding edge)
+without the scene's layout, which leaves the facades to the photometric loss but lets the far end of a street
+drift towards the camera (docs/experiments.md); `disparity` is disparity over its image mean, where far pixels all
+sit near 0 and the prior cannot see their errors, exactly where the photometric loss is blind too.
 """
 
 from dataclasses import asdict, dataclass
@@ -17,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from pipeline.aign import TrainConfig
 from pipeline.config import parse
@@ -37,7 +41,7 @@ class SfmModel:
     smoothness: float = 0.05  # weight of the edge-aware disparity smoothness inside the reconstruction loss
     ssim: float = 0.0  # share of the SSIM distance in the photometric loss (0: plain L1 as in the paper)
     disc_width: int = 16
-    disc_input: Literal["log_depth", "disparity"] = "log_depth"  # what the discriminator judges (module docstring)
+    disc_input: Literal["log_depth", "log_depth_gradient", "disparity"] = "log_depth"  # module docstring
     disc_spectral_norm: bool = True  # spectral normalisation of the discriminator's layers
 
 
@@ -80,14 +84,28 @@ def normalised_log_depth(depth: torch.Tensor) -> torch.Tensor:
     return log - log.mean(dim=(1, 2, 3), keepdim=True)
 
 
+LOG_DEPTH_GRADIENT_GAIN = 6.0  # the differences' spread on the memory worlds (0.13) brought near that of
+# normalised log depth (0.84): the spectrally normalised discriminator cannot amplify a faint input
+
+
+def log_depth_gradients(depth: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) depth -> (B, 2, H, W): the differences of log depth to the right and downwards neighbours (0
+    past the last column and row), times LOG_DEPTH_GRADIENT_GAIN; free of the depth's scale."""
+    log = depth.log()
+    dx = F.pad(log[..., :, 1:] - log[..., :, :-1], (0, 1, 0, 0))
+    dy = F.pad(log[..., 1:, :] - log[..., :-1, :], (0, 0, 0, 1))
+    return torch.cat([dx, dy], dim=1) * LOG_DEPTH_GRADIENT_GAIN
+
+
 class SfmTask(Task):
     def __init__(self, model: SfmModel):
         self.model = model
 
     def build(self) -> tuple[SfmGenerator, DepthDiscriminator]:
         m = self.model
+        channels = 2 if m.disc_input == "log_depth_gradient" else 1
         return (SfmGenerator(m.width, m.min_depth, m.max_depth),
-                DepthDiscriminator(m.disc_width, m.disc_spectral_norm))
+                DepthDiscriminator(m.disc_width, m.disc_spectral_norm, channels))
 
     def predict(self, generator: SfmGenerator, batch: dict) -> dict:
         disparity, rotation, translation = generator(batch["image1"], batch["image2"])
@@ -121,6 +139,8 @@ class SfmTask(Task):
         return self._scale_free(depth, 1.0 / depth)
 
     def _scale_free(self, depth: torch.Tensor, disparity: torch.Tensor) -> torch.Tensor:
+        if self.model.disc_input == "log_depth_gradient":
+            return log_depth_gradients(depth)
         if self.model.disc_input == "log_depth":
             return normalised_log_depth(depth)
         return normalised_disparity(disparity)
