@@ -2,6 +2,7 @@
 resumable and distributed training and atomic outputs.
 
 usage: python -m stages.train_<task> <item> <data path ...> <model dir> <metrics json> <dvclive dir> [--seed N]
+                                    [--init <model dir>]
 """
 
 import argparse
@@ -17,7 +18,7 @@ from pipeline import distributed
 from pipeline.aign import VARIANTS, TrainConfig, seed_everything, train
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.batches import BatchStream
-from pipeline.errors import ParamsError
+from pipeline.errors import DataError, ParamsError
 from pipeline.provenance import code_digest
 from pipeline.shards import read_manifest, split_urls
 from pipeline.tasks.plugin import TaskPlugin
@@ -47,6 +48,8 @@ def train_main(plugin: TaskPlugin, argv: list[str], stage: str, doc: str) -> Non
     for name in (*plugin.data, "model", "metrics", "live"):
         parser.add_argument(name, type=Path)
     parser.add_argument("--seed", type=int, help="train with this seed instead of the params' (the seed study)")
+    parser.add_argument("--init", type=Path, help="start the generator from this trained model folder (the same task "
+                        "and settings; its memory set may differ): a warm start")
     args = parser.parse_args(argv)
     variant = plugin.variant(args.item)
     if variant not in VARIANTS:
@@ -59,10 +62,29 @@ def train_main(plugin: TaskPlugin, argv: list[str], stage: str, doc: str) -> Non
     seed_everything(cfg.seed)
     task = plugin.build(settings, data)
     generator, discriminator = task.build()
+    if args.init is not None:
+        model_info["init"] = warm_start(generator, args.init, model_info)
     run_training(experiment, variant, task, generator, discriminator, stage=stage, shards=data["shards"],
                  memory_shards=data[plugin.memory_data], collate_inputs=plugin.collate_for(variant),
                  collate_memory=plugin.collate_memory, cfg=cfg, model_info=model_info,
                  outputs=(args.model, args.metrics, args.live))
+
+
+def warm_start(generator: torch.nn.Module, model_dir: Path, model_info: dict) -> dict:
+    """Load the weights of the trained model folder `model_dir` into `generator`, after checking that it was trained
+    for the same task with the same settings (`model_info`, the memory set aside); returns what identifies it."""
+    info_path, weights = model_dir / "model.json", model_dir / "generator.pt"
+    if not info_path.is_file() or not weights.is_file():
+        raise DataError(f"{model_dir}: not a trained model folder (expected model.json and generator.pt): run the "
+                        "stage that trains it first")
+    info = json.loads(info_path.read_text())
+    for key, value in model_info.items():
+        if key not in ("memory_set", "init") and info.get(key) != value:
+            raise DataError(f"{info_path}: trained with {key} {info.get(key)!r}, this run has {value!r}: retrain the "
+                            "warm start with the current params")
+    generator.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    return {"model": str(model_dir), "memory_set": info.get("memory_set"),
+            "generator_sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
 
 
 def run_training(experiment: str, variant: str, task, generator, discriminator, *, stage: str, shards: Path,

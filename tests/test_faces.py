@@ -1,6 +1,7 @@
 """The face tasks in the shared loop, the attribute classifier, and the train / evaluate stages on tiny shards."""
 
 import dataclasses
+import hashlib
 import json
 import os
 
@@ -25,6 +26,7 @@ from stages.prepare_celeba import main as prepare_celeba
 from stages.report import main as report
 from stages.train_classifier import main as train_classifier
 from stages.train_faces import main as train_faces
+from stages.training import warm_start
 
 TINY_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "log_every": 1, "shuffle": 10}
 TINY_MODEL = {"width": 8, "blocks": 1, "disc_width": 4}
@@ -249,6 +251,32 @@ def test_train_faces_refuses_a_mismatched_memory(faces, monkeypatch, tmp_path, c
     line = run_stage_error(train_faces, argv, capsys)
     assert "manifest.json: holds memory set 'small_nose', expected 'big_nose'" in line
     assert_no_outputs("model", "train.json", "live")
+
+
+def test_train_faces_warm_starts_from_a_run_with_another_memory(faces, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
+    shards = str(faces / "shards")
+    train_faces(["sr", "big_nose", shards, str(faces / "big_nose"), "warm", "warm.json", "warm-live"])
+    train_faces(["sr", "small_nose", shards, str(faces / "small_nose"), "model", "train.json", "live",
+                 "--init", "warm"])
+    init = json.loads((tmp_path / "model" / "model.json").read_text())["init"]
+    assert init["model"] == "warm" and init["memory_set"] == "big_nose"
+    assert init["generator_sha256"] == hashlib.sha256((tmp_path / "warm" / "generator.pt").read_bytes()).hexdigest()
+
+    task, trained, info = PLUGINS["sr"].load_trained(tmp_path / "warm")
+    fresh, _ = task.build()
+    warm_start(fresh, tmp_path / "warm", {k: v for k, v in info.items() if k not in ("variant", "log_every")})
+    for name, value in trained.state_dict().items():
+        torch.testing.assert_close(fresh.state_dict()[name], value)
+
+    train_faces(["inpaint", "big_nose", shards, str(faces / "big_nose"), "inpaint", "i.json", "i-live"])
+    argv = ["sr", "small_nose", shards, str(faces / "small_nose"), "model2", "t2.json", "live2"]
+    line = run_stage_error(train_faces, [*argv, "--init", "inpaint"], capsys)
+    assert "inpaint/model.json: trained with task 'inpaint', this run has 'sr': retrain the warm start" in line
+    line = run_stage_error(train_faces, [*argv, "--init", "nowhere"], capsys)
+    assert "nowhere: not a trained model folder (expected model.json and generator.pt)" in line
+    assert_no_outputs("model2", "t2.json", "live2")
 
 
 def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):
