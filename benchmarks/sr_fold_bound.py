@@ -50,7 +50,7 @@ def _quarter_period_off(wrinkle):
 
 def _as_stored(face: np.ndarray, crop_box, size: int) -> torch.Tensor:
     """A drawn 178x218 BGR face as the pipeline sees it: JPEG, cropped, resized; (3, size, size) in [0, 1]."""
-    ok, encoded = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    _, encoded = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     stored = crop_resize(cv2.imdecode(encoded, cv2.IMREAD_COLOR), crop_box, size, "synthetic")
     return torch.from_numpy(stored).permute(2, 0, 1).float() / 255.0
 
@@ -71,11 +71,15 @@ def draw_twins(rng: np.random.Generator, crop_box, size: int) -> tuple[torch.Ten
     return truth, drawings[-1] - drawings[1], bool(row[YOUNG] == 1)
 
 
-def score_oracle(truth: torch.Tensor, fold: torch.Tensor, factor: int, classifier_dir: Path,
+def bicubic_answer(truth: torch.Tensor, factor: int) -> torch.Tensor:
+    """Bicubic upsampling of the renderer's input, as `SuperResolutionTask.baseline`."""
+    return F.interpolate(average_pool(truth, factor), scale_factor=factor, mode="bicubic", align_corners=False)
+
+
+def score_oracle(truth: torch.Tensor, bicubic: torch.Tensor, fold: torch.Tensor, classifier_dir: Path,
                  amplitudes=AMPLITUDES) -> list[dict]:
-    """PSNR and classifier Young rate of bicubic(input) + amplitude x fold, per amplitude."""
+    """PSNR and classifier Young rate of bicubic + amplitude x fold, per amplitude."""
     classifier, attributes = load_classifier(classifier_dir)
-    bicubic = F.interpolate(average_pool(truth, factor), scale_factor=factor, mode="bicubic", align_corners=False)
     rows = []
     with torch.no_grad():
         for amplitude in amplitudes:
@@ -92,11 +96,11 @@ def measure(faces: int, seed: int, classifier_dir: Path) -> dict:
     rng = np.random.default_rng(seed)
     truths, folds, young = zip(*(draw_twins(rng, celeba.crop_box, celeba.size) for _ in range(faces)), strict=True)
     truth, fold = torch.stack(truths), torch.stack(folds)
-    bicubic = F.interpolate(average_pool(truth, factor), scale_factor=factor, mode="bicubic", align_corners=False)
+    bicubic = bicubic_answer(truth, factor)
     return {"faces": faces, "seed": seed, "young_share": round(float(np.mean(young)), 4),
             "fold_energy": round(fold.pow(2).mean().item(), 6),
             "bicubic_mse": round((bicubic - truth).pow(2).mean().item(), 6),
-            "oracle": score_oracle(truth, fold, factor, classifier_dir)}
+            "oracle": score_oracle(truth, bicubic, fold, classifier_dir)}
 
 
 def main():

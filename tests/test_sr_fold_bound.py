@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.sr_fold_bound import draw_twins, score_oracle
+from benchmarks.sr_fold_bound import bicubic_answer, draw_twins, score_oracle
 from pipeline.attributes import save_classifier
 from pipeline.models.faces import AttributeClassifier
 from pipeline.render.faces import average_pool
@@ -34,7 +34,7 @@ def test_oracle_scores_cost_psnr_with_the_folds_amplitude(twins, tmp_path):
                     {"attributes": ["Young"], "columns": [39], "size": SIZE, "width": 4})
     truth = torch.stack([t for t, _, _ in twins])
     fold = torch.stack([f for _, f, _ in twins])
-    rows = score_oracle(truth, fold, 4, tmp_path / "classifier", (0.0, 1.0, 4.0))
+    rows = score_oracle(truth, bicubic_answer(truth, 4), fold, tmp_path / "classifier", (0.0, 1.0, 4.0))
     assert [row["amplitude"] for row in rows] == [0.0, 1.0, 4.0]
     assert rows[0]["psnr"] > rows[1]["psnr"] > rows[2]["psnr"], "folds at a guessed phase only add error"
     assert all(0.0 <= row["young_rate"] <= 1.0 for row in rows)
