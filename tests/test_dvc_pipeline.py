@@ -38,10 +38,10 @@ TINY = {
     "seed_study": {"seeds": [1]},
 }
 MEMORY_SETS = {"young": {"Young": 1}, "old": {"Young": -1}, "big_nose": {"Big_Nose": 1},
-               "small_nose": {"Big_Nose": -1}}  # replaces the default sets
+               "small_nose": {"Big_Nose": -1}, "all": {}}  # replaces the default sets; all: the sr warm-up's
 SYNTHESIZERS = ["synthesize_h36m", "synthesize_vkitti", "synthesize_kitti_odometry", "synthesize_celeba"]
 STAGES = SYNTHESIZERS + ["prepare_h36m", "prepare_vkitti", "prepare_celeba", "pose_basis", "train_classifier",
-                         "report"] + [
+                         "train_sr_warmup", "report"] + [
     f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm", "evaluate_egomotion")
     for variant in ("supervised", "recon_only", "aign")] + [
     f"prepare_celeba_memory@{name}" for name in MEMORY_SETS] + [
