@@ -42,6 +42,7 @@ def faces(celeba_root, tmp_path_factory):
     for task in ("sr", "inpaint"):
         params["faces"][task]["model"] = TINY_MODEL
         params["faces"][task]["train"] |= TINY_TRAIN
+    params["faces"]["sr"]["warmup"] = {"memory_set": "big_nose", "train": {"steps": 1, "w_adv": 0.5}}
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     os.environ["AIGN_PARAMS"] = str(work / "params.yaml")
     try:
@@ -277,6 +278,35 @@ def test_train_faces_warm_starts_from_a_run_with_another_memory(faces, monkeypat
     line = run_stage_error(train_faces, [*argv, "--init", "nowhere"], capsys)
     assert "nowhere: not a trained model folder (expected model.json and generator.pt)" in line
     assert_no_outputs("model2", "t2.json", "live2")
+
+
+def test_train_faces_warmup_remembers_its_memory_set_with_its_own_train_settings(faces, monkeypatch, tmp_path,
+                                                                                 capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
+    shards = str(faces / "shards")
+    train_faces(["sr", "warmup", shards, str(faces / "big_nose"), "warm", "warm.json", "warm-live"])
+    assert json.loads((tmp_path / "warm" / "model.json").read_text())["memory_set"] == "big_nose"
+    summary = json.loads((tmp_path / "warm.json").read_text())
+    assert summary["experiment"] == "sr-warmup" and summary["steps"] == 1  # faces.sr.train has 2
+    settings, cfg = PLUGINS["sr"].settings(lambda section, cls: parse(cls, {"warmup": {"train": {"w_adv": 0.5}}},
+                                                                      section), "warmup")
+    assert (cfg.w_adv, cfg.steps) == (0.5, TrainConfig().steps)  # the overrides over faces.sr.train
+
+    line = run_stage_error(train_faces, ["sr", "warmup", shards, str(faces / "small_nose"), "m", "t.json", "l"],
+                           capsys)
+    assert "manifest.json: holds memory set 'small_nose', expected 'big_nose'" in line
+    line = run_stage_error(train_faces, ["inpaint", "warmup", shards, str(faces / "big_nose"), "m", "t.json", "l"],
+                           capsys)
+    assert "experiment 'warmup': faces.inpaint has no warm-up; expected a memory set" in line
+    assert_no_outputs("m", "t.json", "l")
+
+
+def test_sr_warmup_train_settings_are_checked():
+    with pytest.raises(ParamsError, match=r"param faces.sr.warmup.train.stepz: unknown key"):
+        parse(SuperResolution, {"warmup": {"train": {"stepz": 10}}}, "faces.sr")
+    with pytest.raises(ParamsError, match=r"param faces.sr.warmup.train.steps: found 'many', expected an integer"):
+        parse(SuperResolution, {"warmup": {"train": {"steps": "many"}}}, "faces.sr")
 
 
 def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):

@@ -12,6 +12,7 @@ a memory of big noses pulls the generator's guesses towards big noses where the 
 
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from pipeline.shards import read_manifest
 from pipeline.tasks.plugin import LoadParams, Task, TaskPlugin
 
 DISC_INPUTS = ("face", "detail", "face_and_detail")
+WARMUP = "warmup"  # the experiment name of a task's unbiased warm-up run
 DETAIL_GAIN = 4.0  # the detail (a few hundredths) scaled towards the range of a face before D sees it
 MIN_WINDOW = 16  # smaller windows leave the face discriminator under a 2x2 map of patch judgements
 
@@ -43,6 +45,15 @@ class FaceModel:
 
 
 @dataclass
+class WarmUp:
+    """params.yaml faces.sr.warmup: the run every memory run starts from, its discriminator remembering `memory_set`
+    (the whole pool: unbiased), trained with `train`'s settings over those of the memory runs."""
+
+    memory_set: str = "all"
+    train: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class SuperResolution:
     """params.yaml faces.sr."""
 
@@ -51,8 +62,14 @@ class SuperResolution:
     disc_view: str = "patches"  # patches (40x40, logits averaged) or face (one judgement of the whole face)
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
+    warmup: WarmUp = field(default_factory=WarmUp)
+
+    def warmup_train(self, where: str) -> TrainConfig:
+        """The warm-up run's train settings: `train` with those of `warmup.train` in their place."""
+        return parse(TrainConfig, {**asdict(self.train), **self.warmup.train}, f"{where}.warmup.train")
 
     def check(self, where: str) -> None:
+        self.warmup_train(where)
         if self.disc_view not in ("patches", "face"):
             raise ParamsError(f"param {where}.disc_view: found {self.disc_view!r}, expected patches or face")
         if self.disc_input not in DISC_INPUTS:
@@ -230,9 +247,17 @@ class FacePlugin(TaskPlugin):
 
     def settings(self, load: LoadParams, item: str):
         settings = load(f"faces.{self.name}", TASKS[self.name])
+        if item == WARMUP:
+            if not hasattr(settings, "warmup"):
+                raise ParamsError(f"experiment {WARMUP!r}: faces.{self.name} has no warm-up; expected a memory set")
+            return settings, settings.warmup_train(f"faces.{self.name}")
         if self.name == "inpaint":
             settings = settings.for_memory(item)
         return settings, settings.train
+
+    def memory_set(self, settings, item: str) -> str:
+        """The memory set the discriminator of experiment `item` remembers."""
+        return settings.warmup.memory_set if item == WARMUP else item
 
     def build(self, settings, data: dict[str, Path]):
         faces = read_manifest(data["shards"])
@@ -240,15 +265,16 @@ class FacePlugin(TaskPlugin):
 
     def describe(self, settings, item: str, data: dict[str, Path]) -> dict:
         faces, memory = read_manifest(data["shards"]), read_manifest(data["memory"])
-        if memory.get("memory_set") != item:
+        memory_set = self.memory_set(settings, item)
+        if memory.get("memory_set") != memory_set:
             raise DataError(f"{data['memory']}/manifest.json: holds memory set {memory.get('memory_set')!r}, "
-                            f"expected {item!r}")
+                            f"expected {memory_set!r}")
         if (memory["size"], memory["crop_box"]) != (faces["size"], faces["crop_box"]):
             raise DataError(f"{data['memory']}: faces of size {memory['size']} cropped at {memory['crop_box']}, but "
                             f"the inputs in {data['shards']} are {faces['size']} at {faces['crop_box']}: rerun the "
                             "prepare stages")
-        return {"task": self.name, "memory_set": item, "size": faces["size"], "crop_box": faces["crop_box"],
-                "settings": {k: v for k, v in asdict(settings).items() if k != "train"}}
+        return {"task": self.name, "memory_set": memory_set, "size": faces["size"], "crop_box": faces["crop_box"],
+                "settings": {k: v for k, v in asdict(settings).items() if k not in ("train", "warmup")}}
 
     def rebuild(self, info: dict, where: str, data: dict[str, Path]):
         settings = parse(TASKS[self.name], info["settings"], f"{where}: settings")
