@@ -78,7 +78,7 @@ def warm_start(generator: torch.nn.Module, model_dir: Path, model_info: dict) ->
         raise DataError(f"{model_dir}: not a trained model folder (expected model.json and generator.pt): run the "
                         "stage that trains it first")
     info = json.loads(info_path.read_text())
-    for key, value in model_info.items():
+    for key, value in json.loads(json.dumps(model_info)).items():  # as model.json holds it: tuples are lists
         if key not in ("memory_set", "init") and info.get(key) != value:
             raise DataError(f"{info_path}: trained with {key} {info.get(key)!r}, this run has {value!r}: retrain the "
                             "warm start with the current params")

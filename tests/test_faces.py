@@ -272,6 +272,9 @@ def test_train_faces_warm_starts_from_a_run_with_another_memory(faces, monkeypat
         torch.testing.assert_close(fresh.state_dict()[name], value)
 
     train_faces(["inpaint", "big_nose", shards, str(faces / "big_nose"), "inpaint", "i.json", "i-live"])
+    train_faces(["inpaint", "small_nose", shards, str(faces / "small_nose"), "inpaint2", "i2.json", "i2-live",
+                 "--init", "inpaint"])  # settings with tuples (the hole's regions) match their model.json
+    assert json.loads((tmp_path / "inpaint2" / "model.json").read_text())["init"]["memory_set"] == "big_nose"
     argv = ["sr", "small_nose", shards, str(faces / "small_nose"), "model2", "t2.json", "live2"]
     line = run_stage_error(train_faces, [*argv, "--init", "inpaint"], capsys)
     assert "inpaint/model.json: trained with task 'inpaint', this run has 'sr': retrain the warm start" in line
