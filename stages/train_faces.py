@@ -1,8 +1,8 @@
-"""DVC stages train_sr@<memory> and train_inpaint@<memory>: face AIGN with one memory set as the discriminator's
-memory.
+"""DVC stages train_sr@<memory>, train_inpaint@<memory> and train_sr_warmup: face AIGN with one memory set as the
+discriminator's memory (experiment `warmup`: the memory set and train settings of faces.sr.warmup).
 
-usage: python -m stages.train_faces <sr|inpaint> <memory set> <celeba shards> <memory shards> <model dir>
-                                    <metrics json> <dvclive dir> [--seed N]
+usage: python -m stages.train_faces <sr|inpaint> <memory set|warmup> <celeba shards> <memory shards> <model dir>
+                                    <metrics json> <dvclive dir> [--seed N] [--init <model dir>]
 """
 
 from pipeline.errors import ParamsError
