@@ -29,7 +29,8 @@ TINY = {
                      "warmup": {"train": {"steps": 2}}},
               "inpaint": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
                           "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1,
-                                    "shuffle": 10}}},
+                                    "shuffle": 10},
+                          "warmup": {"mask": "nose", "train": {"steps": 2}, "memory_train": {"steps": 2}}}},
     "pose": {"basis": {"components": 6}, "model": {"hidden": 32, "blocks": 1, "render_size": 16, "disc_hidden": 16},
              "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50,
                        "warmup_steps": 1}},
@@ -39,10 +40,10 @@ TINY = {
     "seed_study": {"seeds": [1]},
 }
 MEMORY_SETS = {"young": {"Young": 1}, "old": {"Young": -1}, "big_nose": {"Big_Nose": 1},
-               "small_nose": {"Big_Nose": -1}, "all": {}}  # replaces the default sets; all: the sr warm-up's
+               "small_nose": {"Big_Nose": -1}, "all": {}}  # replaces the default sets; all: the warm-ups''
 SYNTHESIZERS = ["synthesize_h36m", "synthesize_vkitti", "synthesize_kitti_odometry", "synthesize_celeba"]
 STAGES = SYNTHESIZERS + ["prepare_h36m", "prepare_vkitti", "prepare_celeba", "pose_basis", "train_classifier",
-                         "train_sr_warmup", "report"] + [
+                         "train_sr_warmup", "train_inpaint_warmup", "report"] + [
     f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm", "evaluate_egomotion")
     for variant in ("supervised", "recon_only", "aign")] + [
     f"prepare_celeba_memory@{name}" for name in MEMORY_SETS] + [
@@ -120,6 +121,9 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert pair["difference"] == pytest.approx(pair["rate_with"] - pair["rate_without"])
     assert 0 <= pair["rate_bicubic"] <= 1 and "rate_bicubic" not in faces["inpaint"]["pairs"]["big_nose - small_nose"]
     assert faces["sr"]["runs"]["old"]["detail_ratio"] > 0
+    for task, memory in (("sr", "old"), ("inpaint", "small_nose")):  # the warm-ups cover every run here
+        init = json.loads((repo / f"data/models/{task}-{memory}/model.json").read_text())["init"]
+        assert init["model"] == f"data/models/{task}-warmup"
     assert set(faces["classifier_accuracy"]) == {"Young", "Big_Nose", "Big_Lips"}
     for figure in ("faces-sr", "faces-inpaint"):
         assert (repo / f"plots/{figure}.png").stat().st_size > 1000

@@ -43,6 +43,8 @@ def faces(celeba_root, tmp_path_factory):
         params["faces"][task]["model"] = TINY_MODEL
         params["faces"][task]["train"] |= TINY_TRAIN
     params["faces"]["sr"]["warmup"] = {"memory_set": "big_nose", "train": {"steps": 1, "w_adv": 0.5}}
+    params["faces"]["inpaint"]["warmup"] = {"memory_set": "big_nose", "mask": "nose", "train": {"steps": 1},
+                                            "memory_train": {"steps": 3}}
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     os.environ["AIGN_PARAMS"] = str(work / "params.yaml")
     try:
@@ -296,20 +298,64 @@ def test_train_faces_warmup_remembers_its_memory_set_with_its_own_train_settings
                                                                       section), "warmup")
     assert (cfg.w_adv, cfg.steps) == (0.5, TrainConfig().steps)  # the overrides over faces.sr.train
 
+    train_faces(["inpaint", "warmup", shards, str(faces / "big_nose"), "iwarm", "iwarm.json", "iwarm-live"])
+    info = json.loads((tmp_path / "iwarm" / "model.json").read_text())
+    assert info["memory_set"] == "big_nose" and info["settings"]["mask"] == "nose"  # faces.inpaint.warmup.mask
+    assert json.loads((tmp_path / "iwarm.json").read_text())["steps"] == 1
+
     line = run_stage_error(train_faces, ["sr", "warmup", shards, str(faces / "small_nose"), "m", "t.json", "l"],
                            capsys)
     assert "manifest.json: holds memory set 'small_nose', expected 'big_nose'" in line
-    line = run_stage_error(train_faces, ["inpaint", "warmup", shards, str(faces / "big_nose"), "m", "t.json", "l"],
-                           capsys)
-    assert "experiment 'warmup': faces.inpaint has no warm-up; expected a memory set" in line
     assert_no_outputs("m", "t.json", "l")
 
 
-def test_sr_warmup_train_settings_are_checked():
+def test_train_faces_starts_the_runs_the_warmup_covers_from_it(faces, monkeypatch, tmp_path, capsys):
+    """--warmup: every super-resolution run starts from the warm-up, an inpainting run only if its hole is the
+    warm-up's (faces.inpaint.warmup.mask), and then trains with faces.inpaint.warmup.memory_train."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
+    shards = str(faces / "shards")
+
+    def init_of(model):
+        return json.loads((tmp_path / model / "model.json").read_text()).get("init")
+
+    for task in ("sr", "inpaint"):
+        train_faces([task, "warmup", shards, str(faces / "big_nose"), f"{task}-w", "w.json", "w-live"])
+        train_faces([task, "small_nose", shards, str(faces / "small_nose"), f"{task}-m", "m.json", "m-live",
+                     "--warmup", f"{task}-w"])
+        assert init_of(f"{task}-m")["model"] == f"{task}-w"  # the nose runs have the warm-up's hole
+        assert json.loads((tmp_path / "m.json").read_text())["steps"] == (3 if task == "inpaint" else 2)
+
+    params = yaml.safe_load((faces / "params.yaml").read_text())
+    params["faces"]["inpaint"]["warmup"]["mask"] = "mouth"
+    (tmp_path / "mouth.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.setenv("AIGN_PARAMS", str(tmp_path / "mouth.yaml"))
+    argv = ["inpaint", "small_nose", shards, str(faces / "small_nose"), "cold", "c.json", "c-live"]
+    train_faces([*argv, "--warmup", "nowhere"])  # a nose run and a mouth warm-up: from scratch, the folder unread
+    assert init_of("cold") is None and json.loads((tmp_path / "c.json").read_text())["steps"] == 2
+
+    line = run_stage_error(train_faces, [*argv[:4], "x", "x.json", "x-live", "--warmup"], capsys)
+    assert "--warmup: expected a model folder after it, and no --init beside it" in line
+    line = run_stage_error(train_faces, [*argv[:4], "x", "x.json", "x-live", "--warmup", "a", "--init", "b"], capsys)
+    assert "--warmup: expected a model folder after it, and no --init beside it" in line
+    assert_no_outputs("x", "x.json", "x-live")
+
+
+def test_warmup_settings_are_checked():
     with pytest.raises(ParamsError, match=r"param faces.sr.warmup.train.stepz: unknown key"):
         parse(SuperResolution, {"warmup": {"train": {"stepz": 10}}}, "faces.sr")
     with pytest.raises(ParamsError, match=r"param faces.sr.warmup.train.steps: found 'many', expected an integer"):
         parse(SuperResolution, {"warmup": {"train": {"steps": "many"}}}, "faces.sr")
+    with pytest.raises(ParamsError, match=r"param faces.sr.warmup.mask: unknown key"):
+        parse(SuperResolution, {"warmup": {"mask": "mouth"}}, "faces.sr")  # super-resolution has no hole
+    regions = {"regions": {"mouth": [58, 136, 62, 34]}}
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.warmup.mask: found 'chin', expected random or one of "
+                                          r"the regions: mouth"):
+        parse(Inpainting, {**regions, "warmup": {"mask": "chin"}}, "faces.inpaint")
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.warmup.train.lr_g: found 'fast', expected a number"):
+        parse(Inpainting, {**regions, "warmup": {"train": {"lr_g": "fast"}}}, "faces.inpaint")
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.warmup.memory_train.stepz: unknown key"):
+        parse(Inpainting, {**regions, "warmup": {"memory_train": {"stepz": 5}}}, "faces.inpaint")
 
 
 def test_report_names_a_missing_face_experiment(stage_dir, tmp_path, capsys):

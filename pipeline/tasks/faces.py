@@ -46,11 +46,26 @@ class FaceModel:
 
 @dataclass
 class WarmUp:
-    """params.yaml faces.sr.warmup: the run every memory run starts from, its discriminator remembering `memory_set`
-    (the whole pool: unbiased), trained with `train`'s settings over those of the memory runs."""
+    """params.yaml faces.sr.warmup: the unbiased run the memory runs start from, its discriminator remembering
+    `memory_set` (the whole pool), trained with `train`'s settings over those of the memory runs."""
 
     memory_set: str = "all"
     train: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InpaintingWarmUp(WarmUp):
+    """params.yaml faces.inpaint.warmup: as faces.sr.warmup, for one hole: the memory runs whose hole is `mask`
+    start from it and train with `memory_train`'s settings over faces.inpaint.train; the others train from scratch."""
+
+    mask: str = "mouth"
+    memory_train: dict[str, Any] = field(default_factory=dict)
+
+
+def overridden_train(settings, overrides: str, where: str) -> TrainConfig:
+    """`settings.train` with the settings of `settings.warmup.<overrides>` in their place."""
+    return parse(TrainConfig, {**asdict(settings.train), **getattr(settings.warmup, overrides)},
+                 f"{where}.warmup.{overrides}")
 
 
 @dataclass
@@ -64,12 +79,8 @@ class SuperResolution:
     train: TrainConfig = field(default_factory=TrainConfig)
     warmup: WarmUp = field(default_factory=WarmUp)
 
-    def warmup_train(self, where: str) -> TrainConfig:
-        """The warm-up run's train settings: `train` with those of `warmup.train` in their place."""
-        return parse(TrainConfig, {**asdict(self.train), **self.warmup.train}, f"{where}.warmup.train")
-
     def check(self, where: str) -> None:
-        self.warmup_train(where)
+        overridden_train(self, "train", where)
         if self.disc_view not in ("patches", "face"):
             raise ParamsError(f"param {where}.disc_view: found {self.disc_view!r}, expected patches or face")
         if self.disc_input not in DISC_INPUTS:
@@ -95,20 +106,25 @@ class Inpainting:
     disc_scale: int = 1  # the discriminator judges the window average-pooled by this factor
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
+    warmup: InpaintingWarmUp = field(default_factory=InpaintingWarmUp)
 
     def check(self, where: str) -> None:
+        overridden_train(self, "train", where)
+        overridden_train(self, "memory_train", where)
         if self.disc_view not in ("patches", "window"):
             raise ParamsError(f"param {where}.disc_view: found {self.disc_view!r}, expected patches or window")
         if self.disc_scale < 1:
             raise ParamsError(f"param {where}.disc_scale: found {self.disc_scale}, expected a positive integer")
-        for memory_set, hole in self.memory_masks.items():
+        holes = {f"memory_masks.{memory_set}": hole for memory_set, hole in self.memory_masks.items()}
+        for key, hole in {**holes, "warmup.mask": self.warmup.mask}.items():
             if hole != "random" and hole not in self.regions:
-                raise ParamsError(f"param {where}.memory_masks.{memory_set}: found {hole!r}, expected random or one "
-                                  f"of the regions: {', '.join(self.regions)}")
+                raise ParamsError(f"param {where}.{key}: found {hole!r}, expected random or one of the regions: "
+                                  f"{', '.join(self.regions)}")
 
-    def for_memory(self, memory_set: str) -> "Inpainting":
-        """The settings of the run whose discriminator remembers `memory_set`: its own hole."""
-        return replace(self, mask=self.memory_masks.get(memory_set, self.mask), memory_masks={})
+    def for_memory(self, experiment: str) -> "Inpainting":
+        """The settings of experiment `experiment` (a memory set, or the warm-up): its own hole."""
+        hole = self.warmup.mask if experiment == WARMUP else self.memory_masks.get(experiment, self.mask)
+        return replace(self, mask=hole, memory_masks={})
 
 
 TASKS = {"sr": SuperResolution, "inpaint": Inpainting}
@@ -247,13 +263,18 @@ class FacePlugin(TaskPlugin):
 
     def settings(self, load: LoadParams, item: str):
         settings = load(f"faces.{self.name}", TASKS[self.name])
-        if item == WARMUP:
-            if not hasattr(settings, "warmup"):
-                raise ParamsError(f"experiment {WARMUP!r}: faces.{self.name} has no warm-up; expected a memory set")
-            return settings, settings.warmup_train(f"faces.{self.name}")
         if self.name == "inpaint":
             settings = settings.for_memory(item)
+        if item == WARMUP:
+            return settings, overridden_train(settings, "train", f"faces.{self.name}")
+        if self.name == "inpaint" and self.starts_from_warmup(settings, item):
+            return settings, overridden_train(settings, "memory_train", "faces.inpaint")
         return settings, settings.train
+
+    def starts_from_warmup(self, settings, item: str) -> bool:
+        """Whether the memory run `item` starts from the warm-up: every super-resolution run, the inpainting runs of
+        the warm-up's hole."""
+        return item != WARMUP and (self.name == "sr" or settings.mask == settings.warmup.mask)
 
     def memory_set(self, settings, item: str) -> str:
         """The memory set the discriminator of experiment `item` remembers."""
