@@ -40,7 +40,7 @@ TINY = {
     "seed_study": {"seeds": [1]},
 }
 MEMORY_SETS = {"young": {"Young": 1}, "old": {"Young": -1}, "big_nose": {"Big_Nose": 1},
-               "small_nose": {"Big_Nose": -1}, "all": {}}  # replaces the default sets; all: the warm-ups''
+               "small_nose": {"Big_Nose": -1}, "all": {}}  # replaces the default sets; all: the warm-ups' memory
 SYNTHESIZERS = ["synthesize_h36m", "synthesize_vkitti", "synthesize_kitti_odometry", "synthesize_celeba"]
 STAGES = SYNTHESIZERS + ["prepare_h36m", "prepare_vkitti", "prepare_celeba", "pose_basis", "train_classifier",
                          "train_sr_warmup", "train_inpaint_warmup", "report"] + [
