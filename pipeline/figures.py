@@ -67,17 +67,26 @@ def training_curves(path: Path, live_dir: Path, title: str, log_every: int = 1) 
 def grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], ylabel: str, title: str, *,
                  log: bool = False) -> None:
     """Bars per group (e.g. actions) for each series (e.g. methods); `log` for a logarithmic value axis."""
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups)) + 1.8, 3.6))
-    width = 0.8 / max(len(series), 1)
+    grouped_bar_panels(path, groups, {ylabel: series}, title, log=log)
+
+
+def grouped_bar_panels(path: Path, groups: list[str], panels: dict[str, dict[str, list[float]]], title: str, *,
+                       log: bool = False) -> None:
+    """`grouped_bars` stacked: one panel per value axis label (`panels`: ylabel -> series), the same groups."""
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(6, 1.1 * len(groups)) + 1.8, 0.4 + 3.2 * len(panels)),
+                             squeeze=False)
     x = np.arange(len(groups))
-    for i, (name, values) in enumerate(series.items()):
-        ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, label=name)
-    ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
-    if log:
-        ax.set_yscale("log")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
+    for ax, (ylabel, series) in zip(axes[:, 0], panels.items(), strict=True):
+        width = 0.8 / max(len(series), 1)
+        for i, (name, values) in enumerate(series.items()):
+            ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, label=name)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
+        if log:
+            ax.set_yscale("log")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
+    axes[0, 0].set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -25,7 +25,8 @@ class Headline:
 
 HEADLINES = {
     "pose": (Headline("mpjpe", "average.mpjpe", "lower"), Headline("p_mpjpe", "average.p_mpjpe", "lower")),
-    "sfm": (Headline("abs_rel", "depth.abs_rel", "lower"), Headline("a1", "depth.a1", "higher")),
+    "sfm": (Headline("abs_rel", "depth.abs_rel", "lower"), Headline("a1", "depth.a1", "higher"),
+            Headline("scale_drift", "layout.scale_drift", "lower")),
     "sr": (Headline("psnr", "psnr", "higher"), Headline("rate", "attribute_rate.output.{memory}", "higher")),
     "inpaint": (Headline("psnr", "psnr", "higher"), Headline("rate", "attribute_rate.output.{memory}", "higher")),
 }

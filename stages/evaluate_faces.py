@@ -9,7 +9,9 @@ PSNR and SSIM compare outputs quantised to 8 bits with the ground truth: over th
 images) before averaging. Detail ratio: the mean energy of the detail that 4x4 pooling destroys (each pixel less
 its block's mean) in the outputs over the same in the ground truth; 1 is as much fine detail as real faces, a blurred
 guess scores near 0. Attribute rates: the share of faces the attribute classifier labels as satisfying each memory
-set's filter, for the outputs, the ground truth and (super-resolution) the bicubic baseline. The samples file holds
+set's filter, for the outputs, the ground truth and (super-resolution) the bicubic baseline, averaged over the
+classifier's ensemble members, with their standard deviation over the members beside them
+(`attribute_rate_spread`: how much of a rate is the classifier's own reading). The samples file holds
 the figure's faces (input, output, truth) for the report's side-by-side grids.
 """
 
@@ -113,6 +115,8 @@ def main(argv):
         **scores.summary(),
         "attribute_rate": {kind: {name: r.rate(wanted) for name, wanted in judged.items()}
                            for kind, r in rates.items()},
+        "attribute_rate_spread": {kind: {name: r.spread(wanted) for name, wanted in judged.items()}
+                                  for kind, r in rates.items()},
     }
     if args.task == "sr":
         result["bicubic"] = baseline.summary()

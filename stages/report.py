@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.atomic import atomic_outputs, write_json
 from pipeline.errors import DataError, ParamsError
-from pipeline.figures import face_grid, grouped_bars
+from pipeline.figures import face_grid, grouped_bar_panels, grouped_bars
 from pipeline.memory_sets import memory_pairs
 from pipeline.prepare.celeba import PrepareCeleba
 from stages.common import load_experiments, load_params, stage_main
@@ -43,7 +43,9 @@ SFM_COLUMNS = (("depth", "abs_rel", "AbsRel"), ("depth", "sq_rel", "SqRel"), ("d
                ("depth", "rmse_log", "RMSE log"), ("depth", "a1", "d<1.25"), ("depth", "a2", "d<1.25^2"),
                ("depth", "a3", "d<1.25^3"), ("motion", "rotation_error_deg", "rot. err (deg)"),
                ("motion", "translation_direction_error_deg", "transl. dir. err (deg)"),
-               ("motion", "ate_rmse_m", "ATE 5-frame (m)"))
+               ("motion", "ate_rmse_m", "ATE 5-frame (m)"), ("layout", "log_slope", "log-depth slope"),
+               ("layout", "scale_drift", "scale drift"))
+REGION_FORMATS = {"abs_rel": ".3f", "log_bias": "+.3f"}  # the region metrics the report shows
 
 
 def sfm_table(results: dict[str, dict]) -> str:
@@ -55,15 +57,16 @@ def sfm_table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def sfm_region_table(results: dict[str, dict]) -> str:
-    """AbsRel by ground-truth distance and by whether a pixel stays in view of the second frame."""
+def sfm_region_table(results: dict[str, dict], metric: str) -> str:
+    """A region metric (`REGION_FORMATS`) by ground-truth distance and by whether a pixel stays in view of the
+    second frame."""
     regions = list(next(iter(results.values()))["depth_by_region"])
     shares = next(iter(results.values()))["depth_by_region"]
     lines = ["| method | " + " | ".join(f"{name} ({shares[name]['pixel_share']:.0%} of pixels)" for name in regions)
              + " |", "|---" * (len(regions) + 1) + "|"]
     for name, r in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{r['depth_by_region'][region]['abs_rel']:.3f}"
-                                                 if r["depth_by_region"][region]["abs_rel"] is not None else "-"
+        lines.append(f"| {name} | " + " | ".join(f"{r['depth_by_region'][region][metric]:{REGION_FORMATS[metric]}}"
+                                                 if r["depth_by_region"][region][metric] is not None else "-"
                                                  for region in regions) + " |")
     return "\n".join(lines)
 
@@ -118,7 +121,8 @@ def load_faces(metrics_dir: Path, samples_dir: Path, experiments: dict[str, list
 def face_summary(results: dict[str, tuple], memory_sets: dict[str, dict[str, int]]) -> dict:
     """Per memory set: PSNR, SSIM and detail ratio (and the bicubic baseline's); per pair of memory sets with and
     without an attribute: the rate of that attribute on the outputs under each memory, their difference, and the
-    same rate on the bicubic outputs and on the ground truth."""
+    same rate on the bicubic outputs and on the ground truth, each output rate with its spread over the attribute
+    classifier's members."""
     runs = {}
     for memory, (r, _) in results.items():
         runs[memory] = {k: r[k] for k in ("psnr", "ssim", "detail_ratio")}
@@ -131,6 +135,8 @@ def face_summary(results: dict[str, tuple], memory_sets: dict[str, dict[str, int
             continue  # the classifier does not know the attribute
         pair = {"attribute": next(iter(memory_sets[with_])), "with": with_, "without": without,
                 "rate_with": a["output"][with_], "rate_without": b["output"][with_],
+                "spread_with": results[with_][0]["attribute_rate_spread"]["output"][with_],
+                "spread_without": results[without][0]["attribute_rate_spread"]["output"][with_],
                 "difference": round(a["output"][with_] - b["output"][with_], 4), "rate_truth": a["truth"][with_]}
         if "bicubic" in a:
             pair["rate_bicubic"] = a["bicubic"][with_]
@@ -151,13 +157,16 @@ def face_tables(task: str, summary: dict) -> str:
                      f"{bicubic['detail_ratio']:.3f} |")
     if summary["pairs"]:
         lines += ["", "Share of the outputs the attribute classifier labels with the attribute, under the memory "
-                  "with it and under the memory without it (the same test faces):", "",
+                  "with it and under the memory without it (the same test faces; mean ± standard deviation over the "
+                  "classifier's members):", "",
                   "| attribute | memory with | memory without | difference | bicubic | ground truth |",
                   "|---|---|---|---|---|---|"]
         for pair in summary["pairs"].values():
             bicubic_rate = f"{pair['rate_bicubic']:.3f}" if "rate_bicubic" in pair else "-"
-            lines.append(f"| {pair['attribute']} | {pair['rate_with']:.3f} ({pair['with']}) | "
-                         f"{pair['rate_without']:.3f} ({pair['without']}) | {pair['difference']:+.3f} | "
+            lines.append(f"| {pair['attribute']} | {pair['rate_with']:.3f} ± {pair['spread_with']:.3f} "
+                         f"({pair['with']}) | {pair['rate_without']:.3f} ± {pair['spread_without']:.3f} "
+                         f"({pair['without']}) | "
+                         f"{pair['difference']:+.3f} | "
                          f"{bicubic_rate} | {pair['rate_truth']:.3f} |")
     return "\n".join(lines)
 
@@ -218,9 +227,15 @@ def main(argv):
         markdown += [f"## Structure from motion{label}", "", "Virtual KITTI test worlds; depth capped at 80 m, "
                      "monocular variants median-scaled per image; d<1.25^k: higher is better, the rest lower.", "",
                      sfm_table(sfm), "",
+                     "The log-depth slope is the least-squares slope of log predicted depth against log true depth "
+                     "per image: 1 when near and far are in the right proportion, below 1 when the prediction "
+                     "compresses the scene's depth range; the scale drift is its mean distance from 1.", "",
                      "AbsRel by ground-truth distance, and for the pixels whose true 3D point stays in view of the "
                      "second frame (the photometric loss sees them) or leaves it (only a prior can tell their depth):",
-                     "", sfm_region_table(sfm), "", figure(args.sfm_figure, "AbsRel by distance"), "",
+                     "", sfm_region_table(sfm, "abs_rel"), "",
+                     "The bias in the same regions, the mean of log(predicted / true depth) after median scaling (0: "
+                     "unbiased; +0.2: about 22% too far; -0.2: 18% too near):", "", sfm_region_table(sfm, "log_bias"),
+                     "", figure(args.sfm_figure, "AbsRel and log bias by distance"), "",
                      f"### Egomotion on KITTI odometry{label}", "",
                      "ATE (m) over 5-frame snippets, SfMLearner's protocol (one scale fitted per snippet), mean ± "
                      "standard deviation over snippets:", "", egomotion_table(egomotion), "",
@@ -249,8 +264,9 @@ def main(argv):
                       for name, r in pose.items()},
                      "P-MPJPE (mm)", f"3D pose error per action{label}")
         regions = list(next(iter(sfm.values()))["depth_by_region"])
-        grouped_bars(sfm_path, regions, {name: [r["depth_by_region"][g]["abs_rel"] or 0.0 for g in regions]
-                                         for name, r in sfm.items()}, "AbsRel", f"Depth error by region{label}")
+        grouped_bar_panels(sfm_path, regions, {
+            title: {name: [r["depth_by_region"][g][metric] or 0.0 for g in regions] for name, r in sfm.items()}
+            for metric, title in (("abs_rel", "AbsRel"), ("log_bias", "log bias"))}, f"Depth error by region{label}")
     print(args.table.read_text())
 
 

@@ -108,12 +108,13 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert json.loads((repo / "metrics/eval/sfm-supervised.json").read_text())["median_scaling"] is False
     assert (repo / "plots/eval/sfm-aign/depth.png").stat().st_size > 1000
     assert set(sfm["depth_by_region"]) == {"0-10m", "10-20m", "20-40m", "40-80m", "in_view", "leaves_view"}
+    assert sfm["layout"]["scale_drift"] >= abs(1 - sfm["layout"]["log_slope"]) - 1e-4  # a mean of |1 - slope|
     egomotion = json.loads((repo / "metrics/egomotion/sfm-aign.json").read_text())
     assert egomotion["synthetic"] is True and egomotion["snippets"] == 6 - 5 + 1
     assert (repo / "plots/egomotion/sfm-aign/trajectory.png").stat().st_size > 1000
     table = (repo / "docs/results.md").read_text()
     assert "![P-MPJPE per action](../plots/summary.png)" in table and "](../plots/faces-sr.png)" in table
-    assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
+    assert "| pose-aign |" in table and "## Face super-resolution" in table and "scale drift |" in table and "| *bicubic* |" in table
     faces = summary["faces"]
     assert set(faces["sr"]["runs"]) == {"young", "old"} and set(faces["inpaint"]["runs"]) == {"big_nose", "small_nose"}
     pair = faces["sr"]["pairs"]["young - old"]

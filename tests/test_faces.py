@@ -38,7 +38,7 @@ def faces(celeba_root, tmp_path_factory):
     work = tmp_path_factory.mktemp("faces")
     params = load_repo_params()
     params["celeba"] |= {"root": str(celeba_root), "size": 32}
-    params["faces"]["classifier"] |= {"steps": 3, "batch_size": 8, "width": 4}
+    params["faces"]["classifier"] |= {"steps": 3, "batch_size": 8, "width": 4, "members": 2}
     for task in ("sr", "inpaint"):
         params["faces"][task]["model"] = TINY_MODEL
         params["faces"][task]["train"] |= TINY_TRAIN
@@ -215,10 +215,38 @@ def test_the_window_view_discriminator_judges_the_inpainting_window_once():
 
 def test_attribute_rates_follow_the_filter():
     rates = AttributeRates(["Big_Nose", "Male"])
-    rates.update(torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-2.0, -3.0]]))
+    rates.update(torch.tensor([[[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-2.0, -3.0]]]))  # one member, four faces
     assert rates.rate({"Big_Nose": 1}) == 0.5
     assert rates.rate({"Big_Nose": 1, "Male": -1}) == 0.25
     assert rates.rate({}) == 1.0
+    assert rates.spread({"Big_Nose": 1}) == 0.0
+
+
+def test_attribute_rates_average_the_members_and_report_their_spread():
+    rates = AttributeRates(["Big_Nose"])
+    rates.update(torch.tensor([[[1.0], [1.0]], [[1.0], [-1.0]], [[-1.0], [-1.0]]]))  # three members, two faces
+    rates.update(torch.tensor([[[1.0], [1.0]], [[-1.0], [-1.0]], [[-1.0], [-1.0]]]))  # two more faces
+    assert rates.rate({"Big_Nose": 1}) == pytest.approx((1.0 + 0.25 + 0.0) / 3, abs=1e-4)
+    assert rates.spread({"Big_Nose": 1}) == pytest.approx(np.std([1.0, 0.25, 0.0], ddof=1), abs=1e-4)
+
+
+def test_classifier_ensemble_members_differ_and_survive_a_save(tmp_path):
+    from pipeline.attributes import AttributeEnsemble, load_classifier, save_classifier
+    from pipeline.models.faces import AttributeClassifier
+
+    members = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        members.append(AttributeClassifier(16, 2, 4))
+    ensemble = AttributeEnsemble(members).eval()
+    image = torch.rand(5, 3, 16, 16)
+    logits = ensemble(image)
+    assert logits.shape == (3, 5, 2) and not torch.equal(logits[0], logits[1])
+    save_classifier(tmp_path / "classifier", ensemble, {"attributes": ["Young", "Male"], "columns": [0, 1],
+                                                        "size": 16, "width": 4})
+    loaded, attributes = load_classifier(tmp_path / "classifier")
+    assert attributes == ["Young", "Male"] and len(loaded.members) == 3
+    torch.testing.assert_close(loaded(image), logits)
 
 
 def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
@@ -226,8 +254,9 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
     monkeypatch.setenv("AIGN_PARAMS", str(faces / "params.yaml"))
     train_classifier([str(faces / "shards"), "classifier", "classifier.json"])
     result = json.loads((tmp_path / "classifier.json").read_text())
-    assert set(result["accuracy"]) == {"Young", "Big_Nose", "Big_Lips"}
+    assert set(result["accuracy"]) == {"Young", "Big_Nose", "Big_Lips"} and result["members"] == 2
     assert result["test_faces"] == 8 and all(0 <= v <= 1 for v in result["accuracy"].values())
+    assert all(result["worst_member_accuracy"][a] <= result["accuracy"][a] for a in result["accuracy"])
     for task in ("sr", "inpaint"):
         train_faces([task, "big_nose", str(faces / "shards"), str(faces / "big_nose"), f"{task}-model",
                      f"{task}-train.json", f"{task}-live"])
@@ -239,6 +268,8 @@ def test_classifier_train_evaluate_stages(faces, monkeypatch, tmp_path):
         assert np.isfinite(metrics["psnr"]) and -1 <= metrics["ssim"] <= 1
         output = metrics["attribute_rate"]["output"]
         assert output["big_nose"] + output["small_nose"] == pytest.approx(1.0)  # opposite filters
+        spread = metrics["attribute_rate_spread"]
+        assert set(spread) == set(metrics["attribute_rate"]) and all(v >= 0 for v in spread["output"].values())
         assert ("bicubic" in metrics["attribute_rate"]) == ("bicubic" in metrics) == (task == "sr")
         assert metrics["detail_ratio"] >= 0
         assert metrics.get("hole") == ("nose" if task == "inpaint" else None)  # faces.inpaint.memory_masks

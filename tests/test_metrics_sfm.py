@@ -87,6 +87,8 @@ def test_sfm_table_perfect_predictions_score_perfectly():
     result = table.summary()
     assert result["depth"]["abs_rel"] == pytest.approx(0.0, abs=1e-9) and result["depth"]["a1"] == 1.0
     assert all(region["abs_rel"] == pytest.approx(0.0, abs=1e-9) for region in result["depth_by_region"].values())
+    assert all(region["log_bias"] == pytest.approx(0.0, abs=1e-9) for region in result["depth_by_region"].values())
+    assert result["layout"] == {"log_slope": pytest.approx(1.0), "scale_drift": pytest.approx(0.0, abs=1e-9)}
     assert result["motion"]["rotation_error_deg"] == pytest.approx(0.0, abs=1e-4)
     assert result["motion"]["ate_snippets"] == 3  # 6 consecutive pairs -> snippets of 4 pairs starting at 0, 1, 2
     assert result["motion"]["ate_rmse_m"] == pytest.approx(0.0, abs=1e-6)
@@ -101,8 +103,36 @@ def test_depth_regions_split_the_error_by_distance_and_by_view():
     regions = DepthRegions(max_depth=80.0)
     regions.update(p, g, in_view)
     result = regions.summary()
-    assert result["0-10m"] == {"abs_rel": 0.0, "a1": 1.0, "pixel_share": 0.2}
+    assert result["0-10m"] == {"abs_rel": 0.0, "a1": 1.0, "log_bias": 0.0, "pixel_share": 0.2}
     assert result["40-80m"]["abs_rel"] == pytest.approx(0.3) and result["40-80m"]["a1"] == 0.5
-    assert result["leaves_view"] == {"abs_rel": 0.5, "a1": 0.0, "pixel_share": 0.2}
+    assert result["40-80m"]["log_bias"] == pytest.approx((np.log(1.5) + np.log(1.1)) / 2, abs=1e-4)
+    assert result["leaves_view"] == {"abs_rel": 0.5, "a1": 0.0, "log_bias": pytest.approx(np.log(1.5), abs=1e-4),
+                                     "pixel_share": 0.2}
     assert result["in_view"]["abs_rel"] == pytest.approx(0.025)
     assert "40-80m" not in DepthRegions(max_depth=30.0).bins and (20.0, 40.0) in DepthRegions(max_depth=30.0).bins
+
+
+def test_log_depth_slope_measures_how_a_prediction_compresses_the_depth_range():
+    from pipeline.metrics import log_depth_slope
+
+    g = np.random.default_rng(4).uniform(2.0, 80.0, 500)
+    assert log_depth_slope(3.0 * g, g) == pytest.approx(1.0)  # a global scale is no distortion
+    assert log_depth_slope(5.0 * g**0.7, g) == pytest.approx(0.7)  # near too far, far too near
+    noise = np.exp(np.random.default_rng(5).normal(0.0, 0.3, g.shape))  # noise in the prediction: no bias
+    assert log_depth_slope(g * noise, g) == pytest.approx(1.0, abs=0.05)
+    assert log_depth_slope(g[:3], np.full(3, 10.0)) is None  # a single true depth: no slope to fit
+
+
+def test_sfm_table_reports_the_scale_drift_of_a_compressed_prediction():
+    from pipeline.metrics import SfmErrorTable
+
+    depth = np.random.default_rng(6).uniform(2, 60, (2, 4, 5))
+    motions = np.stack([np.eye(4)] * 2)
+    meta = [{"world": "0018", "variation": "clone", "frame1": i} for i in range(2)]
+    table = SfmErrorTable()
+    table.update(depth**0.75, depth, motions, motions, meta, depth < 50)
+    result = table.summary()
+    assert result["layout"]["log_slope"] == pytest.approx(0.75, abs=1e-4)
+    assert result["layout"]["scale_drift"] == pytest.approx(0.25, abs=1e-4)
+    near, far = result["depth_by_region"]["0-10m"]["log_bias"], result["depth_by_region"]["40-80m"]["log_bias"]
+    assert near > 0 > far  # after median scaling, near pixels too far and far pixels too near

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from benchmarks.sr_fold_bound import bicubic_answer, draw_twins, score_oracle
-from pipeline.attributes import save_classifier
+from pipeline.attributes import AttributeEnsemble, save_classifier
 from pipeline.models.faces import AttributeClassifier
 from pipeline.render.faces import average_pool
 
@@ -30,7 +30,7 @@ def test_guessed_folds_are_mostly_invisible_to_the_renderer(twins):
 
 def test_oracle_scores_cost_psnr_with_the_folds_amplitude(twins, tmp_path):
     torch.manual_seed(0)
-    save_classifier(tmp_path / "classifier", AttributeClassifier(SIZE, 1, 4).eval(),
+    save_classifier(tmp_path / "classifier", AttributeEnsemble([AttributeClassifier(SIZE, 1, 4)]).eval(),
                     {"attributes": ["Young"], "columns": [39], "size": SIZE, "width": 4})
     truth = torch.stack([t for t, _, _ in twins])
     fold = torch.stack([f for _, f, _ in twins])
