@@ -8,14 +8,13 @@ way. A rate is the members' mean, reported with their spread."""
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from collections.abc import Callable
 
 from pipeline.batches import BatchStream
 from pipeline.errors import ParamsError

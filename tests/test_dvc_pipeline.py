@@ -114,7 +114,8 @@ def test_repro_builds_every_stage_then_nothing(repo):
     assert (repo / "plots/egomotion/sfm-aign/trajectory.png").stat().st_size > 1000
     table = (repo / "docs/results.md").read_text()
     assert "![P-MPJPE per action](../plots/summary.png)" in table and "](../plots/faces-sr.png)" in table
-    assert "| pose-aign |" in table and "## Face super-resolution" in table and "scale drift |" in table and "| *bicubic* |" in table
+    assert "| pose-aign |" in table and "## Face super-resolution" in table and "| *bicubic* |" in table
+    assert "scale drift |" in table and "log bias" in table
     faces = summary["faces"]
     assert set(faces["sr"]["runs"]) == {"young", "old"} and set(faces["inpaint"]["runs"]) == {"big_nose", "small_nose"}
     pair = faces["sr"]["pairs"]["young - old"]
