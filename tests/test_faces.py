@@ -148,6 +148,22 @@ def test_each_inpainting_memory_gets_the_hole_its_attribute_lives_in():
               "faces.inpaint")
 
 
+def test_a_hole_can_have_its_own_discriminator_margin():
+    regions = {"mouth": [58, 136, 62, 34], "nose": [70, 96, 38, 44]}
+    settings = parse(Inpainting, {"mask": "mouth", "regions": regions, "memory_masks": {"big_nose": "nose"},
+                                  "disc_margin": 8, "disc_margins": {"mouth": 2}}, "faces.inpaint")
+    assert settings.for_memory("big_lips").margin() == (2, "disc_margins.mouth")
+    assert settings.for_memory("big_nose").margin() == (8, "disc_margin")
+    windows = {item: PLUGINS["inpaint"].make_task(settings.for_memory(item), 64, (19, 39, 140, 140)).window
+               for item in ("big_lips", "big_nose")}
+    assert windows == {"big_lips": (30 + 4, 16 + 4), "big_nose": (18 + 16, 21 + 16)}  # the holes are 30x16, 18x21
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margins.mouht: found 'mouht', expected random "
+                                          r"or one of the regions: mouth, nose"):
+        parse(Inpainting, {"regions": regions, "disc_margins": {"mouht": 2}}, "faces.inpaint")
+    with pytest.raises(ParamsError, match=r"param faces.inpaint.disc_margins.mouth: found -1, expected a margin >= 0"):
+        PLUGINS["inpaint"].make_task(dataclasses.replace(settings, disc_margins={"mouth": -1}), 64, (19, 39, 140, 140))
+
+
 def test_inpainting_pastes_the_hole_into_the_known_face():
     task = PLUGINS["inpaint"].make_task(_settings("inpaint"), 32, (19, 39, 140, 140))
     batch = {"image": torch.rand(2, 3, 32, 32), "keys": ["a", "b"]}

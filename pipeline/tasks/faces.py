@@ -102,6 +102,7 @@ class Inpainting:
     regions: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # x, y, w, h in the 178x218 face
     random_size: tuple[float, float] = (0.25, 0.5)  # random boxes: side as a share of the face side
     disc_margin: int | None = 8  # context pixels around the hole in the discriminator's window; None: whole face
+    disc_margins: dict[str, int | None] = field(default_factory=dict)  # hole -> its own disc_margin
     disc_view: str = "patches"  # patches (about 40x40, logits averaged) or window (one judgement of the window)
     disc_scale: int = 1  # the discriminator judges the window average-pooled by this factor
     model: FaceModel = field(default_factory=FaceModel)
@@ -116,6 +117,7 @@ class Inpainting:
         if self.disc_scale < 1:
             raise ParamsError(f"param {where}.disc_scale: found {self.disc_scale}, expected a positive integer")
         holes = {f"memory_masks.{memory_set}": hole for memory_set, hole in self.memory_masks.items()}
+        holes.update({f"disc_margins.{hole}": hole for hole in self.disc_margins})
         for key, hole in {**holes, "warmup.mask": self.warmup.mask}.items():
             if hole != "random" and hole not in self.regions:
                 raise ParamsError(f"param {where}.{key}: found {hole!r}, expected random or one of the regions: "
@@ -125,6 +127,12 @@ class Inpainting:
         """The settings of experiment `experiment` (a memory set, or the warm-up): its own hole."""
         hole = self.warmup.mask if experiment == WARMUP else self.memory_masks.get(experiment, self.mask)
         return replace(self, mask=hole, memory_masks={})
+
+    def margin(self) -> tuple[int | None, str]:
+        """The discriminator's margin around this run's hole, and the param it comes from."""
+        if self.mask in self.disc_margins:
+            return self.disc_margins[self.mask], f"disc_margins.{self.mask}"
+        return self.disc_margin, "disc_margin"
 
 
 TASKS = {"sr": SuperResolution, "inpaint": Inpainting}
@@ -197,10 +205,11 @@ class InpaintingTask(FaceTask):
     def __init__(self, settings: Inpainting, size: int, crop_box):
         self.settings, self.size = settings, size
         self.masks = MaskMaker(settings.mask, settings.regions, crop_box, size, settings.random_size)
-        self.window = None if settings.disc_margin is None else self.masks.window_size(settings.disc_margin)
+        margin, margin_param = settings.margin()
+        self.window = None if margin is None else self.masks.window_size(margin)
         width, height = self.window or (size, size)
-        if (settings.disc_margin is not None and settings.disc_margin < 0) or min(width, height) < MIN_WINDOW:
-            raise ParamsError(f"param faces.inpaint.disc_margin: found {settings.disc_margin}, expected a margin >= 0 "
+        if (margin is not None and margin < 0) or min(width, height) < MIN_WINDOW:
+            raise ParamsError(f"param faces.inpaint.{margin_param}: found {margin}, expected a margin >= 0 "
                               f"giving a discriminator window of at least {MIN_WINDOW}x{MIN_WINDOW} pixels (or null: "
                               "the whole face)")
         self.judged_size = height // settings.disc_scale, width // settings.disc_scale  # what D sees: (H, W)
