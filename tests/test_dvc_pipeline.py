@@ -27,7 +27,8 @@ TINY = {
               "sr": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
                      "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1, "shuffle": 10},
                      "warmup": {"train": {"steps": 2}}},
-              "inpaint": {"model": {"width": 8, "blocks": 1, "disc_width": 4},
+              "inpaint": {"disc_margins": {"mouth": 4},  # a 16x8 mouth at 32x32: 4 pixels make a 16-pixel window
+                          "model": {"width": 8, "blocks": 1, "disc_width": 4},
                           "train": {"steps": 2, "batch_size": 4, "checkpoint_every": 2, "log_every": 1,
                                     "shuffle": 10},
                           "warmup": {"mask": "nose", "train": {"steps": 2}, "memory_train": {"steps": 2}}}},
