@@ -36,7 +36,8 @@ TINY = {
              "train": {"steps": 4, "batch_size": 8, "checkpoint_every": 2, "log_every": 1, "shuffle": 50,
                        "warmup_steps": 1}},
     "sfm": {"model": {"width": 8, "disc_width": 8},
-            "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}},
+            "train": {"steps": 3, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10},
+            "warmup": {"train": {"steps": 2}}},
     "bench": {"samples": 20, "batches": 2, "steps": 2, "renderer_reps": 2},
     "seed_study": {"seeds": [1]},
 }
@@ -44,7 +45,7 @@ MEMORY_SETS = {"young": {"Young": 1}, "old": {"Young": -1}, "big_nose": {"Big_No
                "small_nose": {"Big_Nose": -1}, "all": {}}  # replaces the default sets; all: the warm-ups' memory
 SYNTHESIZERS = ["synthesize_h36m", "synthesize_vkitti", "synthesize_kitti_odometry", "synthesize_celeba"]
 STAGES = SYNTHESIZERS + ["prepare_h36m", "prepare_vkitti", "prepare_celeba", "pose_basis", "train_classifier",
-                         "train_sr_warmup", "train_inpaint_warmup", "report"] + [
+                         "train_sfm_warmup", "train_sr_warmup", "train_inpaint_warmup", "report"] + [
     f"{stage}@{variant}" for stage in ("train_pose", "evaluate_pose", "train_sfm", "evaluate_sfm", "evaluate_egomotion")
     for variant in ("supervised", "recon_only", "aign")] + [
     f"prepare_celeba_memory@{name}" for name in MEMORY_SETS] + [
@@ -107,6 +108,9 @@ def test_repro_builds_every_stage_then_nothing(repo):
     sfm = json.loads((repo / "metrics/eval/sfm-aign.json").read_text())
     assert sfm["median_scaling"] is True and sfm["samples"] == 4 and 0 <= sfm["depth"]["a1"] <= 1
     assert json.loads((repo / "metrics/eval/sfm-supervised.json").read_text())["median_scaling"] is False
+    for variant in ("supervised", "recon_only", "aign"):  # sfm.warmup.variants continue the warm-up
+        info = json.loads((repo / f"data/models/sfm-{variant}/model.json").read_text())
+        assert info["init"]["model"] == "data/models/sfm-warmup", variant
     assert (repo / "plots/eval/sfm-aign/depth.png").stat().st_size > 1000
     assert set(sfm["depth_by_region"]) == {"0-10m", "10-20m", "20-40m", "40-80m", "in_view", "leaves_view"}
     assert sfm["layout"]["scale_drift"] >= abs(1 - sfm["layout"]["log_slope"]) - 1e-4  # a mean of |1 - slope|
@@ -204,6 +208,8 @@ def test_bench_stage_runs_only_when_asked_and_measures_every_task(repo):
 def test_seed_study_pairs_every_run_with_its_counterpart_of_the_same_seed(repo):
     ran = _ran(_run(repo, "repro", "seeds/dvc.yaml"))
     assert "seeds/dvc.yaml:train_pose@aign-1" in ran and "seeds/dvc.yaml:seed_study" in ran
+    assert json.loads((repo / "data/seeds/models/sfm-aign-s1/model.json").read_text())["init"]["model"] == \
+        "data/seeds/models/sfm-warmup-s1"
     assert not any(stage.startswith(("train_", "evaluate_")) for stage in ran)  # seed 0: the main pipeline's runs
     study = json.loads((repo / "metrics/seeds.json").read_text())
     assert study["seeds"] == {"pose": [0, 1], "sfm": [0, 1], "sr": [0, 1], "inpaint": [0, 1]}

@@ -1,19 +1,22 @@
 """The structure-from-motion task in the shared loop: every variant trains a step; networks are well formed."""
 
+import json
 import os
 
 import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import load_repo_params
+from conftest import assert_no_outputs, load_repo_params, run_stage_error
 
 from pipeline.aign import TrainConfig, seed_everything, train
 from pipeline.batches import BatchStream
+from pipeline.config import parse
 from pipeline.models.sfm import DepthNet, rotation_from_axis_angle
 from pipeline.shards import split_urls
 from pipeline.tasks.sfm import (
     LOG_DEPTH_GRADIENT_GAIN,
+    PLUGIN,
     SfmModel,
     SfmTask,
     collate_depths,
@@ -21,6 +24,7 @@ from pipeline.tasks.sfm import (
     log_depth_gradients,
 )
 from stages.prepare_vkitti import main as prepare_vkitti
+from stages.train_sfm import main as train_sfm
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +40,36 @@ def sfm_shards(vkitti_root, tmp_path_factory):
     finally:
         del os.environ["AIGN_PARAMS"]
     return work / "shards"
+
+
+def test_the_photometric_warmup_trains_recon_only_with_its_own_settings(sfm_shards, monkeypatch, tmp_path, capsys):
+    """train_sfm warmup: a recon_only run with sfm.warmup.train over sfm.train, which a variant continues (--init)."""
+    params = yaml.safe_load((sfm_shards.parent / "params.yaml").read_text())
+    params["sfm"]["model"] |= {"width": 8, "disc_width": 8}
+    params["sfm"]["train"] |= {"steps": 2, "batch_size": 2, "checkpoint_every": 2, "log_every": 1, "shuffle": 10}
+    params["sfm"]["warmup"] = {"train": {"steps": 1, "lr_g": 0.002}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.setenv("AIGN_PARAMS", str(tmp_path / "params.yaml"))
+    monkeypatch.chdir(tmp_path)
+    shards = str(sfm_shards)
+
+    train_sfm(["warmup", shards, "warm", "warm.json", "warm-live"])
+    info = json.loads((tmp_path / "warm" / "model.json").read_text())
+    summary = json.loads((tmp_path / "warm.json").read_text())
+    assert info["variant"] == "recon_only" and summary["experiment"] == "sfm-warmup" and summary["steps"] == 1
+    assert "loss_adv" not in summary["final"]
+    _, cfg = PLUGIN.settings(lambda section, cls: parse(cls, params["sfm"][section.split(".")[1]], section), "warmup")
+    assert (cfg.steps, cfg.lr_g, cfg.batch_size) == (1, 0.002, 2)  # the overrides over sfm.train
+
+    train_sfm(["aign", shards, "aign", "aign.json", "aign-live", "--init", "warm"])
+    assert json.loads((tmp_path / "aign" / "model.json").read_text())["init"]["model"] == "warm"
+    assert json.loads((tmp_path / "aign.json").read_text())["steps"] == 2
+
+    params["sfm"]["warmup"] = {"train": {"stepz": 3}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    line = run_stage_error(train_sfm, ["warmup", shards, "x", "x.json", "x-live"], capsys)
+    assert "param sfm.warmup.train.stepz: unknown key" in line
+    assert_no_outputs("x", "x.json", "x-live")
 
 
 @pytest.mark.parametrize("variant, losses", [

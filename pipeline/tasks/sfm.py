@@ -14,9 +14,9 @@ drift towards the camera (docs/experiments.md); `disparity` is disparity over it
 sit near 0 and the prior cannot see their errors, exactly where the photometric loss is blind too.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -43,6 +43,17 @@ class SfmModel:
     disc_width: int = 16
     disc_input: Literal["log_depth", "log_depth_gradient", "disparity"] = "log_depth"  # module docstring
     disc_spectral_norm: bool = True  # spectral normalisation of the discriminator's layers
+
+
+WARMUP = "warmup"  # the experiment name of the photometric warm-up run
+
+
+@dataclass
+class SfmWarmUp:
+    """params.yaml sfm.warmup: the photometric warm-up (experiment `warmup`, a recon_only run) that the variants'
+    train stages continue (`--init`), trained with `train`'s settings over sfm.train."""
+
+    train: dict[str, Any] = field(default_factory=dict)
 
 
 def _images(samples: list[dict], field: str) -> torch.Tensor:
@@ -163,8 +174,14 @@ class SfmPlugin(TaskPlugin):
     collate_inputs = staticmethod(collate_pairs)
     collate_memory = staticmethod(collate_depths)
 
+    def variant(self, item: str) -> str:
+        return "recon_only" if item == WARMUP else item
+
     def settings(self, load: LoadParams, item: str):
-        return load("sfm.model", SfmModel), load("sfm.train", TrainConfig)
+        model, train = load("sfm.model", SfmModel), load("sfm.train", TrainConfig)
+        if item == WARMUP:
+            train = parse(TrainConfig, {**asdict(train), **load("sfm.warmup", SfmWarmUp).train}, "sfm.warmup.train")
+        return model, train
 
     def build(self, model: SfmModel, data: dict[str, Path]) -> SfmTask:
         return SfmTask(model)
