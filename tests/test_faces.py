@@ -118,6 +118,21 @@ def test_super_resolution_discriminator_can_judge_only_the_detail_the_renderer_d
         parse(SuperResolution, {"disc_input": "pixels"}, "faces.sr")
 
 
+def test_super_resolution_outputs_are_back_projected_onto_their_input():
+    settings = dataclasses.replace(_settings("sr"), back_projection=3)
+    task = PLUGINS["sr"].make_task(settings, 32, None)
+    generator, _ = task.build()
+    torch.nn.init.normal_(generator.tail.weight, std=0.5)  # a generator far from the bicubic answer
+    batch = {"image": torch.rand(2, 3, 32, 32)}
+    raw = generator(task.observe(batch))
+    face = task.predict(generator, batch)["face"]
+    miss, raw_miss = (task.reconstruction_loss({"face": f}, batch) for f in (face, raw))
+    assert miss < 0.05 * raw_miss
+    assert face.requires_grad  # the correction is differentiable: D's gradient reaches the generator
+    with pytest.raises(ParamsError, match=r"param faces.sr.back_projection: found -1, expected an integer >= 0"):
+        parse(SuperResolution, {"back_projection": -1}, "faces.sr")
+
+
 def test_the_face_view_discriminator_knows_where_a_feature_lies():
     """Patches averaged barely tell ridges on the forehead from the same ridges lower down (they differ only at the
     borders' padding); one judgement of the whole face does. Relative to the ridges' own effect, over five inits."""

@@ -5,10 +5,19 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from pipeline.errors import ParamsError
 from pipeline.image_metrics import detail_energy, psnr, ssim
-from pipeline.render.faces import MaskMaker, average_pool, box_to_face, crop_windows, destroyed_detail, keep_known
+from pipeline.render.faces import (
+    MaskMaker,
+    average_pool,
+    back_project,
+    box_to_face,
+    crop_windows,
+    destroyed_detail,
+    keep_known,
+)
 
 CROP = (19, 39, 140, 140)
 
@@ -30,6 +39,22 @@ def test_destroyed_detail_is_what_pooling_cannot_see():
     region = torch.zeros(1, 1, 8, 8)
     region[..., :4] = 1
     assert detail_energy(stripes * (1 - region), 2, region).item() == 0  # only the region counts
+
+
+def test_back_projection_moves_a_face_onto_its_input_and_keeps_the_detail_pooling_destroys():
+    torch.manual_seed(0)
+    face = torch.rand(2, 3, 32, 32)
+    low = average_pool(torch.rand(2, 3, 32, 32), 4)  # another face's view: the guess is far from consistent
+    assert back_project(face, low, 4, 0) is face  # no iterations: the generator's face as it is
+    misses = [(average_pool(back_project(face, low, 4, k), 4) - low).pow(2).mean().sqrt().item() for k in range(5)]
+    assert all(later < 0.6 * earlier for earlier, later in zip(misses, misses[1:], strict=False))  # each step helps
+    assert misses[3] < 0.1 * misses[0]  # three steps remove nine tenths of what the input says and the face misses
+    corrected = back_project(face, low, 4, 3)
+    # the correction is a bicubic upsampling: smooth, so the generator's sub-block detail survives nearly intact
+    detail_change = (destroyed_detail(corrected, 4) - destroyed_detail(face, 4)).pow(2).mean()
+    assert detail_change < 0.1 * destroyed_detail(face, 4).pow(2).mean()
+    consistent = F.interpolate(low, scale_factor=4, mode="nearest")  # already pools to the input: left alone
+    torch.testing.assert_close(back_project(consistent, low, 4, 3), consistent)
 
 
 def test_keep_known_keeps_known_pixels():

@@ -24,6 +24,16 @@ def average_pool(image: torch.Tensor, factor: int) -> torch.Tensor:
     return F.avg_pool2d(image, factor)
 
 
+def back_project(image: torch.Tensor, low: torch.Tensor, factor: int, iterations: int) -> torch.Tensor:
+    """Iterative back-projection (Irani and Peleg 1991): `iterations` times, add the bicubic upsampling of what the
+    renderer's view of `image` still misses of `low`. Moves `image` towards the faces whose average pooling is `low`
+    with a smooth correction (no block grid), leaving the detail that pooling destroys to the generator."""
+    for _ in range(iterations):
+        miss = low - average_pool(image, factor)
+        image = image + F.interpolate(miss, scale_factor=factor, mode="bicubic", align_corners=False)
+    return image
+
+
 def destroyed_detail(image: torch.Tensor, factor: int) -> torch.Tensor:
     """What `average_pool` cannot see: each pixel less the mean of its factor x factor block."""
     return image - F.interpolate(average_pool(image, factor), scale_factor=factor, mode="nearest")

@@ -22,7 +22,7 @@ from pipeline.aign import TrainConfig
 from pipeline.config import parse
 from pipeline.errors import DataError, ParamsError
 from pipeline.models.faces import FaceDiscriminator, InpaintingGenerator, SuperResolutionGenerator
-from pipeline.render.faces import MaskMaker, average_pool, crop_windows, destroyed_detail, keep_known
+from pipeline.render.faces import MaskMaker, average_pool, back_project, crop_windows, destroyed_detail, keep_known
 from pipeline.shards import read_manifest
 from pipeline.tasks.plugin import LoadParams, Task, TaskPlugin
 
@@ -75,6 +75,7 @@ class SuperResolution:
     factor: int = 4
     disc_input: str = "face"  # what D judges: face, detail (the face less its block means), or face_and_detail
     disc_view: str = "patches"  # patches (40x40, logits averaged) or face (one judgement of the whole face)
+    back_projection: int = 0  # iterations of back-projection onto the input after the generator (0: none)
     model: FaceModel = field(default_factory=FaceModel)
     train: TrainConfig = field(default_factory=TrainConfig)
     warmup: WarmUp = field(default_factory=WarmUp)
@@ -86,6 +87,9 @@ class SuperResolution:
         if self.disc_input not in DISC_INPUTS:
             raise ParamsError(f"param {where}.disc_input: found {self.disc_input!r}, expected one of "
                               f"{', '.join(DISC_INPUTS)}")
+        if self.back_projection < 0:
+            raise ParamsError(f"param {where}.back_projection: found {self.back_projection}, expected an integer "
+                              ">= 0 (iterations)")
         if self.factor < 2 or self.factor & (self.factor - 1):
             raise ParamsError(f"param {where}.factor: found {self.factor}, expected a power of two >= 2")
         if self.model.width < self.factor:
@@ -177,7 +181,8 @@ class SuperResolutionTask(FaceTask):
         return average_pool(batch["image"], self.settings.factor)
 
     def predict(self, generator, batch: dict) -> dict:
-        return {"face": generator(self.observe(batch))}
+        low = self.observe(batch)
+        return {"face": back_project(generator(low), low, self.settings.factor, self.settings.back_projection)}
 
     def reconstruction_loss(self, pred: dict, batch: dict) -> torch.Tensor:
         return F.mse_loss(average_pool(pred["face"], self.settings.factor), self.observe(batch))
