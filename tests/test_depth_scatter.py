@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.depth_scatter import band_scatter, edge_energy
+from benchmarks.depth_scatter import band_scatter, contrast_oracle, edge_energy
 
 
 def test_band_scatter_ignores_scale_and_bias_and_measures_noise():
@@ -25,3 +25,14 @@ def test_edge_energy_sees_steps_not_flat_or_scaled_depth():
     assert edge_energy(step, valid) > 0.01
     assert edge_energy(3.0 * step, valid) == pytest.approx(edge_energy(step, valid), rel=1e-5)  # log depth: scale-free
     assert edge_energy(step, valid & (torch.arange(16) < 4)) == pytest.approx(0.0, abs=1e-12)  # away from the step
+
+
+def test_contrast_oracle_undoes_a_compressed_layout_and_cannot_undo_noise():
+    g = np.random.default_rng(0).uniform(2.0, 60.0, (64, 208))
+    compressed = contrast_oracle(3.0 * g**0.7, g)  # the layout's proportions wrong, nothing else
+    assert compressed["as_is"] > 0.1
+    assert compressed["slope_1"] == pytest.approx(0.0, abs=1e-9)
+    assert compressed["best_contrast"] < 0.02  # the nearest factor on the grid to 1 / 0.7
+    noisy = contrast_oracle(g * np.exp(np.random.default_rng(1).normal(0.0, 0.2, g.shape)), g)  # right proportions
+    assert noisy["slope_1"] == pytest.approx(noisy["as_is"], rel=0.02)
+    assert noisy["as_is"] * 0.9 < noisy["best_contrast"] <= noisy["as_is"]  # shrinking the noise barely helps
